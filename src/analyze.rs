@@ -1,0 +1,622 @@
+//! From normalized text to what the engine reasons about: tokens, the
+//! lexicon's concepts found in them (tolerating homophone typos in Chinese and
+//! one-letter typos in English), the image types named, and the terms used
+//! for similarity with the knowledge's phrasings.
+
+use crate::knowledge::{ConceptKind, Knowledge};
+use crate::normalize::{is_han, normalize, Normalized};
+use pinyin::ToPinyinMulti;
+use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::{HashMap, HashSet};
+
+/// One token: a Chinese character or an English word (stemmed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Tok {
+    Han(char),
+    Word(String),
+}
+
+/// A similarity term.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Concept(usize),
+    Uni(char),
+    Bi(char, char),
+    Word(String),
+}
+
+/// A lexicon form found in the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub concepts: Vec<usize>,
+    /// The words of the message that matched.
+    pub surface: String,
+    /// The form as written in the lexicon.
+    pub form: String,
+    /// Matched through a typo (homophone or one wrong character).
+    pub fuzzy: bool,
+}
+
+/// Everything the engine needs to know about one message.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub norm: Normalized,
+    pub hits: Vec<Hit>,
+    present: Vec<bool>,
+    /// Image types named, in order of first mention, after refinement.
+    pub types: Vec<usize>,
+    pub keys: Vec<Key>,
+    /// A word of our domain (an image word or a type) is present.
+    pub anchored: bool,
+    /// A word of another product is present.
+    pub foreign: bool,
+    /// 镜像 / image used in another sense: the concept that says so.
+    pub veto: Option<usize>,
+    /// Number of tokens.
+    pub tokens: usize,
+}
+
+impl Analysis {
+    pub fn has(&self, concept: usize) -> bool {
+        self.present.get(concept).copied().unwrap_or(false)
+    }
+}
+
+/// Particles that say nothing about the question.
+const STOP_HAN: &str = "的了吗呢吧啊呀嘛哦么我你您它他她们";
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "am", "be", "do", "doe", "did", "i", "my", "me", "to", "of",
+    "in", "on", "for", "it", "can", "how", "what", "which", "there", "and", "or", "with", "about",
+    "ani", "you", "your", "we", "our", "this", "that", "have", "has", "at", "by", "from", "if",
+    "should", "would", "could", "will", "pleas", "so", "as", "get", "some", "their", "they",
+    "them",
+];
+
+/// Common English words that are never "corrected" towards a knowledge word
+/// ("will" is not a typo of "bill").
+const COMMON_WORDS: &[&str] = &[
+    "will", "would", "not", "when", "why", "who", "where", "need", "want", "like", "just", "also",
+    "only", "all", "more", "most", "much", "many", "new", "old", "same", "other", "after",
+    "before", "then", "than", "too", "very", "still", "yet", "now", "here", "out", "into", "over",
+    "does", "done", "make", "made", "help", "work", "works", "know", "tell", "give", "take",
+    "look", "said", "says", "good", "well", "best", "better", "been", "were", "was", "had", "his",
+    "her", "hers", "him", "she", "one", "two", "each", "every", "both", "such", "these", "those",
+    "while", "until", "again", "already", "ever", "never", "always", "sure", "okay", "fine",
+    "time", "times", "year", "week", "month", "today", "with", "without", "what", "which", "there",
+    "their", "they", "them", "this", "that", "have", "from", "your", "about", "could", "should",
+    "please", "thank", "thanks", "hello", "sorry", "right", "left", "true", "false", "next",
+    "last", "first", "hour", "file", "files", "data", "mine", "ours", "yours", "want", "wanted",
+    "went", "come", "came", "keep",
+];
+
+/// How far a form may be from the words that match it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fuzz {
+    /// Only as written (gaps, vetoes, other products: a false match would decline a good question).
+    Exact,
+    /// One homophone (收废 -> 收费).
+    Homophone,
+    /// One homophone or, in forms of four or more characters, any one wrong
+    /// character (type names: 共亨镜像 -> 共享镜像).
+    Loose,
+}
+
+struct Form {
+    fuzz: Fuzz,
+    toks: Vec<Tok>,
+    text: String,
+    concepts: Vec<usize>,
+    /// Readings of each Han token (empty for words).
+    readings: Vec<Vec<&'static str>>,
+}
+
+/// The compiled lexicon: forms keyed by their first token and, for Chinese
+/// forms, by the readings of their first character.
+pub struct Lexicon {
+    forms: Vec<Form>,
+    by_first: HashMap<Tok, Vec<usize>>,
+    by_reading: HashMap<&'static str, Vec<usize>>,
+    vocab: EnglishVocab,
+    stemmer: Stemmer,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexicon")
+            .field("forms", &self.forms.len())
+            .finish()
+    }
+}
+
+/// The pinyin readings of a character, without tones.
+pub fn readings(c: char) -> Vec<&'static str> {
+    match c.to_pinyin_multi() {
+        Some(multi) => {
+            let mut out: Vec<&'static str> = multi.into_iter().map(|p| p.plain()).collect();
+            out.dedup();
+            out
+        }
+        None => Vec::new(),
+    }
+}
+
+/// "doesn't" -> ("does", "not"), "what's" -> ("what", "is"): a contraction
+/// reads like its long form, whichever way a form or a message spells it.
+fn expand_contraction(w: &str) -> (&str, Option<&'static str>) {
+    const IS_BEFORE: [&str; 10] = [
+        "what", "that", "it", "there", "where", "who", "how", "here", "he", "she",
+    ];
+    if let Some(base) = w.strip_suffix("n't") {
+        let base = match base {
+            "ca" => "can",
+            "wo" => "will",
+            "sha" => "shall",
+            b => b,
+        };
+        return (base, Some("not"));
+    }
+    for (suffix, long) in [
+        ("'re", "are"),
+        ("'ll", "will"),
+        ("'ve", "have"),
+        ("'m", "am"),
+        ("'d", "would"),
+    ] {
+        if let Some(base) = w.strip_suffix(suffix) {
+            return (base, Some(long));
+        }
+    }
+    if let Some(base) = w.strip_suffix("'s") {
+        if IS_BEFORE.contains(&base) {
+            return (base, Some("is"));
+        }
+        return (base, None);
+    }
+    (w, None)
+}
+
+fn homophones(a: &[&'static str], b: &[&'static str]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+impl Lexicon {
+    /// Builds the lexicon from (form, concept) pairs and the English words
+    /// the knowledge uses (the vocabulary typos are corrected towards).
+    pub fn build<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, usize, Fuzz)>,
+        english_words: impl IntoIterator<Item = String>,
+    ) -> Lexicon {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let vocab = EnglishVocab::build(english_words, &stemmer);
+        let mut lex = Lexicon {
+            forms: Vec::new(),
+            by_first: HashMap::new(),
+            by_reading: HashMap::new(),
+            vocab,
+            stemmer,
+        };
+        let mut seen: HashMap<Vec<Tok>, usize> = HashMap::new();
+        for (form, concept, fuzz) in pairs {
+            let toks = lex.tokenize(&normalize(form).text, false);
+            if toks.is_empty() {
+                continue;
+            }
+            if let Some(&i) = seen.get(&toks) {
+                lex.forms[i].fuzz = lex.forms[i].fuzz.min(fuzz);
+                if !lex.forms[i].concepts.contains(&concept) {
+                    lex.forms[i].concepts.push(concept);
+                }
+                continue;
+            }
+            let readings = toks
+                .iter()
+                .map(|t| match t {
+                    Tok::Han(c) => readings(*c),
+                    Tok::Word(_) => Vec::new(),
+                })
+                .collect::<Vec<_>>();
+            let i = lex.forms.len();
+            seen.insert(toks.clone(), i);
+            lex.by_first.entry(toks[0].clone()).or_default().push(i);
+            if toks.len() >= 2 && matches!(toks[0], Tok::Han(_)) {
+                for r in &readings[0] {
+                    lex.by_reading.entry(r).or_default().push(i);
+                }
+            }
+            lex.forms.push(Form {
+                fuzz,
+                toks,
+                text: form.to_string(),
+                concepts: vec![concept],
+                readings,
+            });
+        }
+        lex
+    }
+
+    /// Splits normalized text into tokens; with `correct`, English words
+    /// outside the vocabulary are corrected to a known word one edit away.
+    pub fn tokenize(&self, text: &str, correct: bool) -> Vec<Tok> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        for c in text.chars() {
+            if is_han(c) {
+                self.flush(&mut word, correct, &mut out);
+                out.push(Tok::Han(c));
+            } else if c.is_alphanumeric() || c == '\'' {
+                word.push(c);
+            } else {
+                self.flush(&mut word, correct, &mut out);
+            }
+        }
+        self.flush(&mut word, correct, &mut out);
+        out
+    }
+
+    fn flush(&self, word: &mut String, correct: bool, out: &mut Vec<Tok>) {
+        let w = word.trim_matches('\'');
+        let (w, tail) = expand_contraction(w);
+        if !w.is_empty() {
+            let fixed = if correct {
+                self.vocab.correct(w, &self.stemmer)
+            } else {
+                None
+            };
+            let w = fixed.as_deref().unwrap_or(w);
+            out.push(Tok::Word(self.stem(w)));
+        }
+        if let Some(t) = tail {
+            out.push(Tok::Word(t.to_string()));
+        }
+        word.clear();
+    }
+
+    fn stem(&self, w: &str) -> String {
+        if w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'') {
+            self.stemmer.stem(w).into_owned()
+        } else {
+            w.to_string()
+        }
+    }
+
+    /// The best form starting at `i`: the longest, then the fewest typos.
+    fn best_at(
+        &self,
+        toks: &[Tok],
+        han_readings: &[Vec<&'static str>],
+        i: usize,
+    ) -> Option<(usize, usize, bool)> {
+        let mut best: Option<(usize, usize, usize)> = None; // (form, len, typos)
+        let mut consider = |f: usize| {
+            let form = &self.forms[f];
+            let len = form.toks.len();
+            if i + len > toks.len() {
+                return;
+            }
+            let mut subst = 0;
+            let mut miss = 0;
+            for (k, ft) in form.toks.iter().enumerate() {
+                let t = &toks[i + k];
+                if t == ft {
+                    continue;
+                }
+                match (t, ft) {
+                    (Tok::Han(_), Tok::Han(_))
+                        if homophones(&han_readings[i + k], &form.readings[k]) =>
+                    {
+                        subst += 1
+                    }
+                    (Tok::Han(_), Tok::Han(_)) if k > 0 => miss += 1,
+                    _ => return,
+                }
+            }
+            let typos = subst + miss;
+            let allowed = match (form.fuzz, len) {
+                (Fuzz::Exact, _) | (_, 1) => typos == 0,
+                (Fuzz::Loose, 4..) => typos <= 1,
+                _ => miss == 0 && subst <= 1,
+            };
+            if !allowed {
+                return;
+            }
+            let better = match best {
+                None => true,
+                Some((_, bl, bt)) => len > bl || (len == bl && typos < bt),
+            };
+            if better {
+                best = Some((f, len, typos));
+            }
+        };
+        if let Some(list) = self.by_first.get(&toks[i]) {
+            list.iter().for_each(|&f| consider(f));
+        }
+        if matches!(toks[i], Tok::Han(_)) {
+            for r in &han_readings[i] {
+                if let Some(list) = self.by_reading.get(r) {
+                    list.iter().for_each(|&f| consider(f));
+                }
+            }
+        }
+        best.map(|(f, len, typos)| (f, len, typos > 0))
+    }
+}
+
+/// Analyzes one message against the knowledge.
+pub fn analyze(kb: &Knowledge, message: &str) -> Analysis {
+    let norm = normalize(message);
+    let lex = &kb.lexicon;
+    let toks = lex.tokenize(&norm.text, true);
+    let han_readings: Vec<Vec<&'static str>> = toks
+        .iter()
+        .map(|t| match t {
+            Tok::Han(c) => readings(*c),
+            Tok::Word(_) => Vec::new(),
+        })
+        .collect();
+    let mut present = vec![false; kb.concepts.len()];
+    let mut hits = Vec::new();
+    let mut keys = Vec::new();
+    let mut type_order: Vec<usize> = Vec::new();
+    let mut prev_free: Option<char> = None;
+    let mut i = 0;
+    while i < toks.len() {
+        if let Some((f, len, fuzzy)) = lex.best_at(&toks, &han_readings, i) {
+            let form = &lex.forms[f];
+            for &c in &form.concepts {
+                present[c] = true;
+                if let ConceptKind::Type(t) = kb.concepts[c].kind {
+                    if !type_order.contains(&t) {
+                        type_order.push(t);
+                    }
+                }
+                if kb.concepts[c].similarity {
+                    keys.push(Key::Concept(c));
+                }
+            }
+            hits.push(Hit {
+                concepts: form.concepts.clone(),
+                surface: surface(&toks[i..i + len]),
+                form: form.text.clone(),
+                fuzzy,
+            });
+            prev_free = None;
+            i += len;
+            continue;
+        }
+        match &toks[i] {
+            Tok::Han(c) => {
+                if STOP_HAN.contains(*c) {
+                    prev_free = None;
+                } else {
+                    keys.push(Key::Uni(*c));
+                    if let Some(p) = prev_free {
+                        keys.push(Key::Bi(p, *c));
+                    }
+                    prev_free = Some(*c);
+                }
+            }
+            Tok::Word(w) => {
+                prev_free = None;
+                if !STOP_WORDS.contains(&w.as_str()) {
+                    keys.push(Key::Word(w.clone()));
+                }
+            }
+        }
+        i += 1;
+    }
+    let types = refine_types(kb, &present, type_order);
+    let anchored = !types.is_empty()
+        || present
+            .iter()
+            .enumerate()
+            .any(|(c, &p)| p && kb.concepts[c].anchor);
+    let foreign = present
+        .iter()
+        .enumerate()
+        .any(|(c, &p)| p && kb.concepts[c].foreign);
+    let veto = present
+        .iter()
+        .enumerate()
+        .find(|(c, &p)| p && kb.concepts[*c].veto.is_some())
+        .map(|(c, _)| c);
+    Analysis {
+        norm,
+        hits,
+        present,
+        types,
+        keys,
+        anchored,
+        foreign,
+        veto,
+        tokens: toks.len(),
+    }
+}
+
+/// Applies `implies`/`refines`: sharing a custom image makes it a shared one.
+fn refine_types(kb: &Knowledge, present: &[bool], mut types: Vec<usize>) -> Vec<usize> {
+    for (c, concept) in kb.concepts.iter().enumerate() {
+        let Some(implied) = concept.implies else {
+            continue;
+        };
+        if !present[c] {
+            continue;
+        }
+        let refined = types.iter().any(|t| concept.refines.contains(t));
+        if refined || types.is_empty() {
+            types.retain(|t| !concept.refines.contains(t));
+            if !types.contains(&implied) {
+                types.push(implied);
+            }
+        }
+    }
+    types
+}
+
+fn surface(toks: &[Tok]) -> String {
+    let mut s = String::new();
+    for t in toks {
+        match t {
+            Tok::Han(c) => s.push(*c),
+            Tok::Word(w) => {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(w);
+            }
+        }
+    }
+    s
+}
+
+/// The English words of the knowledge, and a deletion index (SymSpell) to find
+/// a known word one edit (insertion, deletion, substitution, transposition)
+/// away without scanning the vocabulary.
+struct EnglishVocab {
+    words: Vec<String>,
+    known: HashSet<String>,
+    stems: HashSet<String>,
+    deletes: HashMap<String, Vec<usize>>,
+}
+
+fn deletions(w: &str) -> Vec<String> {
+    let chars: Vec<char> = w.chars().collect();
+    (0..chars.len())
+        .map(|skip| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, c)| *c)
+                .collect()
+        })
+        .collect()
+}
+
+impl EnglishVocab {
+    fn build(words: impl IntoIterator<Item = String>, stemmer: &Stemmer) -> EnglishVocab {
+        let mut v = EnglishVocab {
+            words: Vec::new(),
+            known: HashSet::new(),
+            stems: HashSet::new(),
+            deletes: HashMap::new(),
+        };
+        for w in words {
+            if w.len() < 3 || !w.bytes().all(|b| b.is_ascii_lowercase()) || v.known.contains(&w) {
+                continue;
+            }
+            let i = v.words.len();
+            v.stems.insert(stemmer.stem(&w).into_owned());
+            for d in deletions(&w) {
+                v.deletes.entry(d).or_default().push(i);
+            }
+            v.deletes.entry(w.clone()).or_default().push(i);
+            v.known.insert(w.clone());
+            v.words.push(w);
+        }
+        v
+    }
+
+    /// A known word one edit from `w`, when `w` itself is unknown.
+    fn correct(&self, w: &str, stemmer: &Stemmer) -> Option<String> {
+        if w.len() < 4
+            || !w.bytes().all(|b| b.is_ascii_lowercase())
+            || self.known.contains(w)
+            || COMMON_WORDS.contains(&w)
+        {
+            return None;
+        }
+        if self.stems.contains(stemmer.stem(w).as_ref()) {
+            return None;
+        }
+        let mut best: Option<(usize, &str)> = None;
+        let mut probe = |key: &str| {
+            if let Some(list) = self.deletes.get(key) {
+                for &i in list {
+                    let cand = self.words[i].as_str();
+                    let d = strsim::damerau_levenshtein(w, cand);
+                    if d == 1 && best.is_none_or(|(bd, bw)| d < bd || (d == bd && cand < bw)) {
+                        best = Some((d, cand));
+                    }
+                }
+            }
+        };
+        probe(w);
+        for d in deletions(w) {
+            probe(&d);
+        }
+        best.map(|(_, c)| c.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex() -> Lexicon {
+        Lexicon::build(
+            [
+                ("收费", 0, Fuzz::Homophone),
+                ("自定义镜像", 1, Fuzz::Loose),
+                ("镜像", 2, Fuzz::Homophone),
+                ("共享镜像", 3, Fuzz::Loose),
+                ("custom image", 1, Fuzz::Loose),
+                ("what is", 4, Fuzz::Homophone),
+                ("为什么要用", 5, Fuzz::Homophone),
+                ("体积", 6, Fuzz::Exact),
+            ],
+            ["custom", "image", "what", "sharing", "marketplace"].map(String::from),
+        )
+    }
+
+    fn first_hit(l: &Lexicon, text: &str) -> Option<(String, bool)> {
+        let toks = l.tokenize(&normalize(text).text, true);
+        let rd: Vec<_> = toks
+            .iter()
+            .map(|t| {
+                if let Tok::Han(c) = t {
+                    readings(*c)
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        (0..toks.len())
+            .find_map(|i| l.best_at(&toks, &rd, i))
+            .map(|(f, _, fz)| (l.forms[f].text.clone(), fz))
+    }
+
+    #[test]
+    fn typos_table() {
+        let l = lex();
+        let cases = [
+            ("收费", Some(("收费", false))),
+            ("收废", Some(("收费", true))),
+            ("自定议镜像", Some(("自定义镜像", true))),
+            ("共亨镜像", Some(("共享镜像", true))),
+            ("镜象", Some(("镜像", true))),
+            ("custon imgae", Some(("custom image", false))),
+            ("waht is", Some(("what is", false))),
+            ("天气", None),
+            ("为什么使用", None),
+            ("体指", None),
+            ("what's", Some(("what is", false))),
+        ];
+        for (text, want) in cases {
+            let got = first_hit(&l, text);
+            assert_eq!(got.as_ref().map(|(f, z)| (f.as_str(), *z)), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn english_correction_needs_one_edit() {
+        let l = lex();
+        let s = Stemmer::create(Algorithm::English);
+        assert_eq!(
+            l.vocab.correct("marketplce", &s).as_deref(),
+            Some("marketplace")
+        );
+        assert_eq!(l.vocab.correct("shareing", &s).as_deref(), Some("sharing"));
+        assert_eq!(l.vocab.correct("zzzz", &s), None);
+        assert_eq!(l.vocab.correct("images", &s), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! Front ends: I/O and rendering only; every one calls the same engine.
+
+pub mod cli;

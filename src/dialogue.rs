@@ -1,0 +1,33 @@
+//! The conversation state a front end keeps per chat or session: small and
+//! serializable, so it can live in memory or in a database.
+
+use crate::reply::Lang;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// The topic of the last answer.
+    pub last_topic: Option<String>,
+    /// The image type of the last answer.
+    pub last_type: Option<String>,
+    /// The last reply asked which image type has a problem.
+    pub pending_clarify: bool,
+    /// A language the user pinned (`/lang`); otherwise each reply follows its question.
+    pub lang: Option<Lang>,
+    /// Messages seen.
+    pub turns: u32,
+}
+
+impl Conversation {
+    pub fn new() -> Conversation {
+        Conversation::default()
+    }
+
+    /// Forget the context (topic and type), keeping the pinned language.
+    pub fn reset(&mut self) {
+        *self = Conversation {
+            lang: self.lang,
+            ..Conversation::default()
+        };
+    }
+}

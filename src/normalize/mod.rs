@@ -1,0 +1,159 @@
+//! Text normalization: an ordered pipeline of small steps, each a pure
+//! function over one character or the whole string, so every step can be
+//! tested on its own and a query and a knowledge phrasing go through exactly
+//! the same path.
+
+mod zh;
+
+pub use zh::{has_traditional, to_simplified_char, to_traditional};
+
+/// Messages are cut to this many characters before matching: a FAQ question
+/// is short, and the cap keeps the cost of any input bounded.
+pub const MAX_CHARS: usize = 1000;
+
+/// The result of normalizing one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    /// Lower case, half-width, Simplified, punctuation as single spaces,
+    /// no spaces next to Chinese characters.
+    pub text: String,
+    /// The message contained Traditional characters.
+    pub traditional: bool,
+    /// The message contained Chinese characters.
+    pub han: bool,
+    /// The message was longer than [`MAX_CHARS`] and was cut.
+    pub truncated: bool,
+}
+
+/// Runs the whole pipeline.
+pub fn normalize(input: &str) -> Normalized {
+    let truncated = input.chars().nth(MAX_CHARS).is_some();
+    let mut out = String::with_capacity(input.len().min(MAX_CHARS * 4));
+    let mut traditional = false;
+    let mut han = false;
+    let mut pending_space = false;
+    let mut last: Option<char> = None;
+    for c in input.chars().take(MAX_CHARS) {
+        let c = fold_width(c);
+        if is_invisible(c) {
+            continue;
+        }
+        let c = fold_apostrophe(c);
+        if is_separator(c) {
+            pending_space = last.is_some();
+            continue;
+        }
+        let simplified = to_simplified_char(c);
+        if simplified != c {
+            traditional = true;
+        }
+        let c = simplified;
+        if is_han(c) {
+            han = true;
+        }
+        // Chinese is written without spaces: drop a space that touches a Han
+        // character, so "docker 镜像" and "docker镜像" read the same.
+        if pending_space && !is_han(c) && !last.is_some_and(is_han) {
+            out.push(' ');
+        }
+        pending_space = false;
+        for l in c.to_lowercase() {
+            out.push(l);
+        }
+        last = Some(c);
+    }
+    Normalized {
+        text: out,
+        traditional,
+        han,
+        truncated,
+    }
+}
+
+/// Full-width ASCII (Ａ, ？, ０) and the ideographic space to their
+/// half-width forms.
+pub fn fold_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Typographic apostrophes to the ASCII one, so "what’s" reads as "what's".
+pub fn fold_apostrophe(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' => '\'',
+        _ => c,
+    }
+}
+
+/// Characters that carry no meaning for matching: controls, zero-width
+/// joiners and marks, direction marks, variation selectors, combining marks.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control() && !c.is_whitespace()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
+            | '\u{0300}'..='\u{036F}' | '\u{00AD}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// Whitespace, punctuation, symbols and emoji separate words.
+pub fn is_separator(c: char) -> bool {
+    if c == '\'' {
+        return false;
+    }
+    !(c.is_alphanumeric() || is_han(c))
+}
+
+/// CJK ideographs (the unified blocks and their extensions).
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2A6DF}' | '\u{2A700}'..='\u{2EBEF}' | '\u{30000}'..='\u{3134F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_table() {
+        let cases = [
+            ("什么是镜像？", "什么是镜像"),
+            ("  What IS an   Image?? ", "what is an image"),
+            ("ｉｍａｇｅ　ＦＡＱ", "image faq"),
+            ("什麼是共享鏡像", "什么是共享镜像"),
+            ("docker 镜像", "docker镜像"),
+            ("镜像\u{200B}收费", "镜像收费"),
+            ("自定义镜像😀最多", "自定义镜像最多"),
+            ("what’s <b>this</b>", "what's b this b"),
+            ("Linux public image 要钱吗", "linux public image要钱吗"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input).text, want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let n = normalize("鏡像如何計費");
+        assert!(n.traditional && n.han && !n.truncated);
+        let n = normalize("how much");
+        assert!(!n.traditional && !n.han);
+        let long = "镜".repeat(MAX_CHARS + 5);
+        let n = normalize(&long);
+        assert!(n.truncated);
+        assert_eq!(n.text.chars().count(), MAX_CHARS);
+    }
+
+    #[test]
+    fn width_and_invisible() {
+        assert_eq!(fold_width('Ａ'), 'A');
+        assert_eq!(fold_width('？'), '?');
+        assert!(is_invisible('\u{200D}'));
+        assert!(is_invisible('\u{202E}'));
+        assert!(!is_invisible('a'));
+    }
+}
