@@ -14,7 +14,7 @@ pub const SIGNAL: f32 = 2.5;
 /// Below this score nothing is answered.
 pub const MIN_SCORE: f32 = 2.4;
 /// A message with no image word and no conversation behind it needs this much.
-pub const UNANCHORED: f32 = 4.6;
+pub const UNANCHORED: f32 = 4.8;
 /// Below this confidence the bot asks instead of answering.
 pub const MIN_CONFIDENCE: f32 = 0.35;
 
@@ -321,8 +321,12 @@ fn decide(
             return cx.not_answered(ReplyKind::Gap, m, offer(kb, &cands), 0.9);
         }
         let anchored = a.anchored && !(a.foreign && a.types.is_empty());
+        // Another product's word with no image word: not ours, however well
+        // the rest matches ("云硬盘快照怎么收费").
         let needed = if anchored || (context.is_some() && !a.foreign) {
             MIN_SCORE
+        } else if a.foreign {
+            f32::INFINITY
         } else {
             UNANCHORED
         };
@@ -425,7 +429,18 @@ fn compose(cx: &Ctx, topic: usize, types: &[usize], a: &Analysis, confidence: f3
             Some(ty) => {
                 image_type = Some(ty);
                 markup = cell_text(cx, ty, attr);
-                if let Some(extra) = neighbour(kb, ty, attr, a) {
+                let also = t.also.as_ref().filter(|(also, _)| {
+                    kb.types[ty].cells[attr.index()].is_some() && *also != attr
+                });
+                if let Some(cell) = also.and_then(|(also, label)| {
+                    Some((kb.types[ty].cells[also.index()].as_ref()?, label))
+                }) {
+                    markup.push('\n');
+                    markup.push_str(cx.text(cell.1));
+                    markup.push_str(cx.text(cell.0));
+                }
+                let shown = also.map(|(also, _)| *also);
+                if let Some(extra) = neighbour(kb, ty, attr, a).filter(|&n| Some(n) != shown) {
                     markup.push('\n');
                     markup.push_str(cx.text(&kb.messages.also));
                     markup.push_str(&cell_text(cx, ty, extra));
@@ -539,9 +554,7 @@ fn neighbour(kb: &Knowledge, ty: usize, attr: Attribute, a: &Analysis) -> Option
                 && !primary.contains(&c)
         })
         .collect();
-    if t.cells[attr.index()].is_none() {
-        return None;
-    }
+    t.cells[attr.index()].as_ref()?;
     Attribute::ALL
         .into_iter()
         .filter(|&other| other != attr && t.cells[other.index()].is_some())

@@ -60,7 +60,11 @@ pub fn read_dir_files(dir: &Path) -> Result<Vec<SourceFile>, KnowledgeError> {
         }),
     };
     for name in ROOT_FILES {
-        read(name.to_string(), &dir.join(name));
+        // A missing root file is reported by `compile`, with the other problems.
+        let path = dir.join(name);
+        if path.exists() {
+            read(name.to_string(), &path);
+        }
     }
     let topics = dir.join("topics");
     match std::fs::read_dir(&topics) {
@@ -487,6 +491,20 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
                 ),
             }
         }
+        let also = t.also.as_ref().and_then(|a| {
+            col.text(file, &entry, "also.label", &a.label);
+            match Attribute::parse(&a.attribute) {
+                Some(attr) => Some((attr, a.label.clone())),
+                None => {
+                    col.add(
+                        file,
+                        Some(&entry),
+                        format!("also: unknown attribute \"{}\"", a.attribute),
+                    );
+                    None
+                }
+            }
+        });
         let rules = t
             .rule
             .iter()
@@ -505,6 +523,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             rules,
             answer: t.answer.clone(),
             by_type,
+            also,
         });
     }
     if !col.problems.is_empty() {

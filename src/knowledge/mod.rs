@@ -115,6 +115,8 @@ pub struct Topic {
     pub answer: Text,
     /// Per image type, an answer that replaces the general one.
     pub by_type: Vec<Option<Text>>,
+    /// Another attribute answered after the first, with its label.
+    pub also: Option<(Attribute, Text)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -148,6 +148,16 @@ pub struct TopicFile {
     pub answer: Text,
     #[serde(default)]
     pub by_type: BTreeMap<String, Text>,
+    /// A second column answered with the first, for one type (billing with
+    /// the image-types table's fee column).
+    pub also: Option<AlsoDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoDef {
+    pub attribute: String,
+    pub label: Text,
 }
 
 /// An intent rule: fires when every `all` term, at least one `any` term (if

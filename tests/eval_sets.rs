@@ -1,0 +1,49 @@
+//! The labelled cases through `imagebot eval`'s code: the project's own
+//! cases in tests/data/, and the shared development set when it is there.
+
+use imagebot::eval::{load_cases, run_cases, Report};
+use imagebot::Knowledge;
+use std::path::Path;
+
+fn run_set(path: &Path, min: f64) {
+    let kb = Knowledge::builtin().expect("built-in knowledge loads");
+    let cases = load_cases(path).expect("cases load");
+    let results = run_cases(&kb, &cases);
+    let report = Report::new(&results);
+    println!("{}:\n{}", path.display(), report.text(&results));
+    assert!(
+        report.pass_rate() >= min,
+        "{}: pass rate {:.1}% is under {:.0}%",
+        path.display(),
+        100.0 * report.pass_rate(),
+        100.0 * min
+    );
+}
+
+#[test]
+fn own_cases_pass_at_least_95_percent() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases.jsonl");
+    let n = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(
+        n >= 150,
+        "tests/data/cases.jsonl has {n} cases, want at least 150"
+    );
+    run_set(&path, 0.95);
+}
+
+#[test]
+fn shared_dev_set_passes_at_least_95_percent() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.jsonl");
+    if !path.exists() {
+        println!(
+            "skipped: {} is not here (CI always has ../shared beside the checkout)",
+            path.display()
+        );
+        return;
+    }
+    run_set(&path, 0.95);
+}
