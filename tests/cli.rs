@@ -135,8 +135,8 @@ fn a_bad_knowledge_folder_fails_every_command_with_its_messages() {
     common::edit(
         dir.path(),
         "topics/image-billing.toml",
-        "weight = 3.0",
-        "wieght = 3.0",
+        "weight = 3.3",
+        "wieght = 3.3",
     );
     let path = dir.path().to_str().unwrap();
     for args in [
