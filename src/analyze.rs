@@ -5,7 +5,7 @@
 
 use crate::knowledge::{ConceptKind, Knowledge};
 use crate::normalize::{is_han, normalize, Normalized};
-use pinyin::ToPinyinMulti;
+use pinyin::ToPinyin;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::{HashMap, HashSet};
 
@@ -96,8 +96,9 @@ pub enum Fuzz {
     Exact,
     /// One homophone (收废 -> 收费).
     Homophone,
-    /// One homophone or, in forms of four or more characters, any one wrong
-    /// character (type names: 共亨镜像 -> 共享镜像).
+    /// Homophones for every character of a short form (景象 -> 镜像) or, in
+    /// forms of four or more characters, one homophone or any one wrong
+    /// character (共亨镜像 -> 共享镜像). For domain words and type names.
     Loose,
 }
 
@@ -128,16 +129,12 @@ impl std::fmt::Debug for Lexicon {
     }
 }
 
-/// The pinyin readings of a character, without tones.
+/// The common reading of a character in pinyin, without tones. Rare
+/// readings are left out on purpose: an input-method typo comes from the
+/// syllable the user meant, and rare readings would make unrelated
+/// characters look alike (台 can be read "si", like 死).
 pub fn readings(c: char) -> Vec<&'static str> {
-    match c.to_pinyin_multi() {
-        Some(multi) => {
-            let mut out: Vec<&'static str> = multi.into_iter().map(|p| p.plain()).collect();
-            out.dedup();
-            out
-        }
-        None => Vec::new(),
-    }
+    c.to_pinyin().map(|p| vec![p.plain()]).unwrap_or_default()
 }
 
 /// "doesn't" -> ("does", "not"), "what's" -> ("what", "is"): a contraction
@@ -182,12 +179,17 @@ fn homophones(a: &[&'static str], b: &[&'static str]) -> bool {
 impl Lexicon {
     /// Builds the lexicon from (form, concept) pairs and the English words
     /// the knowledge uses (the vocabulary typos are corrected towards).
+    ///
+    /// `targets` are the English words a typo may be corrected to; `known`
+    /// words are never corrected but are no target either (the words of
+    /// vetoes and other products: "ping" must not become "png").
     pub fn build<'a>(
         pairs: impl IntoIterator<Item = (&'a str, usize, Fuzz)>,
-        english_words: impl IntoIterator<Item = String>,
+        targets: impl IntoIterator<Item = String>,
+        known: impl IntoIterator<Item = String>,
     ) -> Lexicon {
         let stemmer = Stemmer::create(Algorithm::English);
-        let vocab = EnglishVocab::build(english_words, &stemmer);
+        let vocab = EnglishVocab::build(targets, known, &stemmer);
         let mut lex = Lexicon {
             forms: Vec::new(),
             by_first: HashMap::new(),
@@ -313,7 +315,9 @@ impl Lexicon {
             let typos = subst + miss;
             let allowed = match (form.fuzz, len) {
                 (Fuzz::Exact, _) | (_, 1) => typos == 0,
-                (Fuzz::Loose, 4..) => typos <= 1,
+                // Whole-word homophones of domain words: 景象 -> 镜像.
+                (Fuzz::Loose, 2 | 3) => miss == 0,
+                (Fuzz::Loose, _) => typos <= 1,
                 _ => miss == 0 && subst <= 1,
             };
             if !allowed {
@@ -478,6 +482,18 @@ struct EnglishVocab {
     deletes: HashMap<String, Vec<usize>>,
 }
 
+fn is_transposition(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    diff.len() == 2
+        && diff[1] == diff[0] + 1
+        && a[diff[0]] == b[diff[1]]
+        && a[diff[1]] == b[diff[0]]
+}
+
 fn deletions(w: &str) -> Vec<String> {
     let chars: Vec<char> = w.chars().collect();
     (0..chars.len())
@@ -493,15 +509,26 @@ fn deletions(w: &str) -> Vec<String> {
 }
 
 impl EnglishVocab {
-    fn build(words: impl IntoIterator<Item = String>, stemmer: &Stemmer) -> EnglishVocab {
+    fn build(
+        words: impl IntoIterator<Item = String>,
+        known: impl IntoIterator<Item = String>,
+        stemmer: &Stemmer,
+    ) -> EnglishVocab {
         let mut v = EnglishVocab {
             words: Vec::new(),
             known: HashSet::new(),
             stems: HashSet::new(),
             deletes: HashMap::new(),
         };
+        for w in known {
+            v.stems.insert(stemmer.stem(&w).into_owned());
+            v.known.insert(w);
+        }
         for w in words {
-            if w.len() < 3 || !w.bytes().all(|b| b.is_ascii_lowercase()) || v.known.contains(&w) {
+            if w.len() < 3
+                || !w.bytes().all(|b| b.is_ascii_lowercase())
+                || v.deletes.contains_key(&w)
+            {
                 continue;
             }
             let i = v.words.len();
@@ -534,6 +561,11 @@ impl EnglishVocab {
                 for &i in list {
                     let cand = self.words[i].as_str();
                     let d = strsim::damerau_levenshtein(w, cand);
+                    // Four letters leave too little to tell a typo from another
+                    // word ("site" is not "size"): only a swap of two letters.
+                    if w.len() == 4 && !is_transposition(w, cand) {
+                        continue;
+                    }
                     if d == 1 && best.is_none_or(|(bd, bw)| d < bd || (d == bd && cand < bw)) {
                         best = Some((d, cand));
                     }
@@ -564,7 +596,8 @@ mod tests {
                 ("为什么要用", 5, Fuzz::Homophone),
                 ("体积", 6, Fuzz::Exact),
             ],
-            ["custom", "image", "what", "sharing", "marketplace"].map(String::from),
+            ["custom", "image", "what", "sharing", "marketplace", "size"].map(String::from),
+            ["png".to_string()],
         )
     }
 
@@ -627,6 +660,17 @@ mod tests {
             "common words are never corrected"
         );
         assert_eq!(l.vocab.correct("zzzz", &s), None);
+        assert_eq!(
+            l.vocab.correct("site", &s),
+            None,
+            "four letters: only swaps"
+        );
+        assert_eq!(l.vocab.correct("waht", &s).as_deref(), Some("what"));
+        assert_eq!(
+            l.vocab.correct("ping", &s),
+            None,
+            "never towards a known-only word"
+        );
         assert_eq!(l.vocab.correct("images", &s), None);
     }
 }

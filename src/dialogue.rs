@@ -16,6 +16,9 @@ pub struct Conversation {
     pub lang: Option<Lang>,
     /// Messages seen.
     pub turns: u32,
+    /// The last message that got an answer, for follow-ups that only make
+    /// sense with it ("是按账号算吗").
+    pub last_message: Option<String>,
 }
 
 impl Conversation {

@@ -278,22 +278,19 @@ fn decide(
     let context = conv.last_topic.as_deref().and_then(|id| kb.topic(id));
     let best = cands[0].clone();
     let margin = best.score - cands.get(1).map_or(0.0, |c| c.score);
-    let bare_image = kb.special.image.is_some_and(|c| a.has(c));
     let smalltalk = |c: Option<usize>| c.is_some_and(|c| a.has(c));
-
-    // A bare type right after "which image type?", or a type-only follow-up
-    // ("那公共镜像呢？"): the previous topic, for the new type.
-    let mut types = a.types.clone();
-    let topic;
-    let conf;
     // The strongest intent rule that fired: similarity alone never makes a
     // message more than a follow-up.
     let signal = cands
         .iter()
         .filter_map(|c| c.rule.map(|r| r.1))
         .fold(0.0, f32::max);
-    let clarified = conv.pending_clarify && !types.is_empty() && signal < SIGNAL + 1.0;
-    if let (Some(ctx_topic), true) = (context, clarified || (signal < SIGNAL && !types.is_empty()))
+
+    // A bare type right after "which image type?", or a type-only follow-up
+    // ("那公共镜像呢？"): the previous topic, for the new type.
+    let clarified = conv.pending_clarify && signal < SIGNAL + 1.0;
+    if let Some(ctx_topic) =
+        context.filter(|_| !a.types.is_empty() && (clarified || signal < SIGNAL))
     {
         note(
             &mut ex,
@@ -302,71 +299,41 @@ fn decide(
                 kb.topics[ctx_topic].id
             ),
         );
-        topic = ctx_topic;
-        conf = if a.hits.iter().any(|h| h.fuzzy) {
+        let conf = if a.hits.iter().any(|h| h.fuzzy) {
             0.7
         } else {
             0.8
         };
+        return respond(&cx, conv, ctx_topic, a.types.clone(), &a, conf, message, ex);
+    }
+
+    // A strong problem report is routed even when it names something the
+    // FAQ does not cover; otherwise an uncovered question is declined honestly.
+    let strong_problem = kb.topics[best.topic].route == TopicRoute::ByType
+        && best.rule.is_some_and(|r| r.1 >= SIGNAL + 1.0);
+    if let Some(g) = gap(kb, &a).filter(|_| (a.anchored || context.is_some()) && !strong_problem) {
+        decided(
+            &mut ex,
+            &format!(
+                "an image question the FAQ does not answer (gap {})",
+                kb.gaps[g].id
+            ),
+        );
+        let m = cx.fill(&kb.messages.gap, Some(&kb.gaps[g].name));
+        return cx.not_answered(ReplyKind::Gap, m, offer(kb, &cands), 0.9);
+    }
+
+    let anchored = a.anchored && !(a.foreign && a.types.is_empty());
+    // Another product's word with no image word: not ours, however well
+    // the rest matches ("云硬盘快照怎么收费").
+    let needed = if anchored || (context.is_some() && !a.foreign) {
+        MIN_SCORE
+    } else if a.foreign {
+        f32::INFINITY
     } else {
-        if let Some(g) = gap(kb, &a).filter(|_| a.anchored || context.is_some()) {
-            decided(
-                &mut ex,
-                &format!(
-                    "an image question the FAQ does not answer (gap {})",
-                    kb.gaps[g].id
-                ),
-            );
-            let m = cx.fill(&kb.messages.gap, Some(&kb.gaps[g].name));
-            return cx.not_answered(ReplyKind::Gap, m, offer(kb, &cands), 0.9);
-        }
-        let anchored = a.anchored && !(a.foreign && a.types.is_empty());
-        // Another product's word with no image word: not ours, however well
-        // the rest matches ("云硬盘快照怎么收费").
-        let needed = if anchored || (context.is_some() && !a.foreign) {
-            MIN_SCORE
-        } else if a.foreign {
-            f32::INFINITY
-        } else {
-            UNANCHORED
-        };
-        if best.score < needed.max(SIGNAL) {
-            let kind = if smalltalk(kb.special.greeting) {
-                Some((ReplyKind::Greeting, &kb.messages.greeting))
-            } else if smalltalk(kb.special.thanks) {
-                Some((ReplyKind::Thanks, &kb.messages.thanks))
-            } else if smalltalk(kb.special.identity) {
-                Some((ReplyKind::Identity, &kb.messages.identity))
-            } else {
-                None
-            };
-            if let Some((kind, msg)) = kind {
-                decided(&mut ex, "small talk: a short reply and the topics");
-                return cx.not_answered(kind, cx.fill(msg, None), offer(kb, &[]), 0.9);
-            }
-        }
-        if best.score < needed {
-            let unsure = anchored && best.score >= 1.5;
-            decided(
-                &mut ex,
-                &format!(
-                    "declined: best score {:.2} is under {needed:.1} ({})",
-                    best.score,
-                    if anchored {
-                        "in the domain"
-                    } else {
-                        "no image word, no conversation to lean on"
-                    }
-                ),
-            );
-            let (kind, msg) = if unsure {
-                (ReplyKind::Unsure, &kb.messages.unsure)
-            } else {
-                (ReplyKind::Decline, &kb.messages.decline)
-            };
-            return cx.not_answered(kind, cx.fill(msg, None), offer(kb, &cands), 0.0);
-        }
-        topic = best.topic;
+        UNANCHORED
+    };
+    if best.score >= needed {
         let c = confidence(best.score, margin);
         if c < MIN_CONFIDENCE {
             decided(&mut ex, &format!("unsure: confidence {c:.2} under {MIN_CONFIDENCE}; asked which question was meant"));
@@ -377,43 +344,186 @@ fn decide(
                 c,
             );
         }
-        conf = c;
-        // A topic-only follow-up ("收费呢？") keeps the type of the conversation.
-        let t = &kb.topics[topic];
-        let per_type = t.attribute.is_some() || t.route == TopicRoute::ByType;
-        if types.is_empty() && per_type && !bare_image {
-            if let Some(last) = conv
-                .last_type
-                .as_deref()
-                .and_then(|id| kb.type_index(id))
-                .filter(|_| context.is_some())
-            {
-                note(
-                    &mut ex,
-                    format!(
-                        "topic-only follow-up: kept image type {} from the conversation",
-                        kb.types[last].id
-                    ),
+        return respond(&cx, conv, best.topic, a.types.clone(), &a, c, message, ex);
+    }
+
+    // An elliptical follow-up ("是按账号算吗") read together with the
+    // message it follows, when it says something of its own.
+    if let (Some(_), Some(prev), true) = (
+        context,
+        conv.last_message.clone(),
+        has_evidence(kb, &a) && !a.foreign,
+    ) {
+        let joined = analyze(kb, &format!("{prev} {message}"));
+        let jc = score(kb, &joined);
+        if jc[0].score >= MIN_SCORE && joined.veto.is_none() {
+            note(
+                &mut ex,
+                format!(
+                    "read with the previous message \"{prev}\": {}",
+                    describe(kb, &jc[0])
+                ),
+            );
+            let margin = jc[0].score - jc.get(1).map_or(0.0, |c| c.score);
+            let c = 0.85 * confidence(jc[0].score, margin);
+            if c >= MIN_CONFIDENCE {
+                return respond(
+                    &cx,
+                    conv,
+                    jc[0].topic,
+                    joined.types.clone(),
+                    &joined,
+                    c,
+                    message,
+                    ex,
                 );
-                types.push(last);
             }
         }
     }
 
-    let reply = compose(&cx, topic, &types, &a, conf);
+    let small = if smalltalk(kb.special.greeting) {
+        Some((ReplyKind::Greeting, &kb.messages.greeting))
+    } else if smalltalk(kb.special.thanks) {
+        Some((ReplyKind::Thanks, &kb.messages.thanks))
+    } else if smalltalk(kb.special.identity) {
+        Some((ReplyKind::Identity, &kb.messages.identity))
+    } else {
+        None
+    };
+    if let Some((kind, msg)) = small {
+        decided(&mut ex, "small talk: a short reply and the topics");
+        return cx.not_answered(kind, cx.fill(msg, None), offer(kb, &[]), 0.9);
+    }
+    let unsure = anchored && best.score >= 1.5;
+    let why = if anchored {
+        "in the domain"
+    } else {
+        "no image word, no conversation to lean on"
+    };
     decided(
         &mut ex,
         &format!(
+            "declined: best score {:.2} is under {needed:.1} ({why})",
+            best.score
+        ),
+    );
+    let (kind, msg) = if unsure {
+        (ReplyKind::Unsure, &kb.messages.unsure)
+    } else {
+        (ReplyKind::Decline, &kb.messages.decline)
+    };
+    cx.not_answered(kind, cx.fill(msg, None), offer(kb, &cands), 0.0)
+}
+
+/// Words of intent of the message's own (not small talk, not a bare type).
+fn has_evidence(kb: &Knowledge, a: &Analysis) -> bool {
+    let s = &kb.special;
+    a.hits.iter().flat_map(|h| h.concepts.iter()).any(|&c| {
+        let concept = &kb.concepts[c];
+        concept.similarity
+            && concept.kind == ConceptKind::Plain
+            && !concept.foreign
+            && Some(c) != s.greeting
+            && Some(c) != s.thanks
+            && Some(c) != s.identity
+    })
+}
+
+/// The image types an answer on `topic` is about: those named, else the
+/// conversation's (for a follow-up), else the one type whose cell alone
+/// holds what is asked ("每天操作几次" is only in the custom row).
+fn answer_types(
+    cx: &Ctx,
+    conv: &Conversation,
+    topic: usize,
+    named: Vec<usize>,
+    a: &Analysis,
+    ex: &mut Option<&mut Explanation>,
+) -> Vec<usize> {
+    let kb = cx.kb;
+    if !named.is_empty() {
+        return named;
+    }
+    let t = &kb.topics[topic];
+    let bare_image = kb.special.image.is_some_and(|c| a.has(c));
+    let last = conv
+        .last_type
+        .as_deref()
+        .and_then(|id| kb.type_index(id))
+        .filter(|_| conv.last_topic.is_some());
+    if let Some(last) = last.filter(|l| {
+        !bare_image
+            && (t.attribute.is_some() || t.route == TopicRoute::ByType || t.types.contains(l))
+    }) {
+        if let Some(ex) = ex.as_deref_mut() {
+            ex.context.push(format!(
+                "topic-only follow-up: kept image type {} from the conversation",
+                kb.types[last].id
+            ));
+        }
+        return vec![last];
+    }
+    if let Some(attr) = t.attribute {
+        let mut only: Option<usize> = None;
+        for (c, concept) in kb.concepts.iter().enumerate() {
+            if !a.has(c) || !concept.similarity || concept.kind != ConceptKind::Plain {
+                continue;
+            }
+            // Only words that no other type's cells use at all.
+            let in_row = |ty: usize| kb.types[ty].cell_concepts[attr.index()].contains(&c);
+            let anywhere = |ty: usize| kb.types[ty].cell_concepts.iter().any(|cs| cs.contains(&c));
+            let owners: Vec<usize> = (0..kb.types.len()).filter(|&ty| anywhere(ty)).collect();
+            if let [ty] = owners[..] {
+                if !in_row(ty) {
+                    continue;
+                }
+                if only.is_some_and(|o| o != ty) {
+                    return Vec::new();
+                }
+                only = Some(ty);
+            }
+        }
+        if let Some(ty) = only {
+            if let Some(ex) = ex.as_deref_mut() {
+                ex.context.push(format!(
+                    "only the {} row of {} holds what is asked",
+                    kb.types[ty].id,
+                    attr.name()
+                ));
+            }
+            return vec![ty];
+        }
+    }
+    Vec::new()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn respond(
+    cx: &Ctx,
+    conv: &mut Conversation,
+    topic: usize,
+    named: Vec<usize>,
+    a: &Analysis,
+    conf: f32,
+    message: &str,
+    mut ex: Option<&mut Explanation>,
+) -> Reply {
+    let kb = cx.kb;
+    let types = answer_types(cx, conv, topic, named, a, &mut ex);
+    let reply = compose(cx, topic, &types, a, conf);
+    if let Some(ex) = ex {
+        ex.decision = format!(
             "answered {} (type {}, route {}), confidence {:.2}",
             kb.topics[topic].id,
             reply.image_type.as_deref().unwrap_or("-"),
             reply.route.as_ref().map_or("-", |r| r.kind()),
             reply.confidence
-        ),
-    );
+        );
+    }
     conv.last_topic = reply.topic.clone();
     conv.last_type = reply.image_type.clone();
     conv.pending_clarify = matches!(reply.route, Some(Route::Clarify { .. }));
+    conv.last_message = Some(message.chars().take(200).collect());
     reply
 }
 

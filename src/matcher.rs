@@ -9,6 +9,10 @@ use std::collections::HashMap;
 
 /// How much a perfect similarity (1.0) adds to a rule's weight.
 pub const SIM_WEIGHT: f32 = 2.5;
+/// A second strong rule of the same topic is more evidence: this share of its weight counts.
+pub const SECOND_RULE: f32 = 0.25;
+/// Only rules at least this strong count as second evidence (not a bare type mention).
+pub const SECOND_RULE_MIN: f32 = 2.0;
 
 #[derive(Debug, Clone)]
 struct Phrasing {
@@ -159,15 +163,24 @@ pub fn score(kb: &Knowledge, a: &Analysis) -> Vec<Candidate> {
         .iter()
         .enumerate()
         .map(|(t, topic)| {
-            let rule = topic
+            let mut fired: Vec<(usize, f32)> = topic
                 .rules
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| fires(r, a))
                 .map(|(i, r)| (i, r.weight))
-                .max_by(|x, y| x.1.total_cmp(&y.1));
+                .collect();
+            fired.sort_by(|x, y| y.1.total_cmp(&x.1));
+            let rule = fired.first().copied();
+            let second = fired.get(1).map_or(0.0, |r| {
+                if r.1 >= SECOND_RULE_MIN {
+                    SECOND_RULE * r.1
+                } else {
+                    0.0
+                }
+            });
             let (sim, phrasing) = sims[t];
-            let score = rule.map_or(0.0, |r| r.1) + SIM_WEIGHT * sim;
+            let score = rule.map_or(0.0, |r| r.1) + second + SIM_WEIGHT * sim;
             Candidate {
                 topic: t,
                 score,

@@ -464,6 +464,21 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             }
             found
         });
+        let topic_types = t
+            .types
+            .iter()
+            .filter_map(|ty| {
+                let found = type_of(ty);
+                if found.is_none() {
+                    col.add(
+                        file,
+                        Some(&entry),
+                        format!("types: \"{ty}\" is not an image type"),
+                    );
+                }
+                found
+            })
+            .collect();
         let route = match t.route.as_deref() {
             None => TopicRoute::None,
             Some("vendor") => TopicRoute::Vendor,
@@ -519,6 +534,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             related,
             attribute,
             default_type,
+            types: topic_types,
             route,
             rules,
             answer: t.answer.clone(),
@@ -534,33 +550,43 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
 
     // The lexicon learns the English words of every form and phrasing, so a
     // misspelt word can be corrected towards one of them.
-    let mut english: Vec<String> = forms.iter().map(|(f, _)| f.clone()).collect();
-    for t in &topics {
-        english.extend(t.phrasings.iter().cloned());
-        english.push(t.question.en.clone());
-    }
-    let words: Vec<String> = english
-        .iter()
-        .flat_map(|s| {
-            normalize(s)
-                .text
-                .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
     let fuzz = |c: &Concept| match c.kind {
         ConceptKind::Type(_) => Fuzz::Loose,
         ConceptKind::Gap(_) => Fuzz::Exact,
         ConceptKind::Plain if c.veto.is_some() || c.foreign || !c.fuzzy => Fuzz::Exact,
+        ConceptKind::Plain if c.anchor => Fuzz::Loose,
         ConceptKind::Plain => Fuzz::Homophone,
     };
+    let words_of = |texts: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        texts
+            .flat_map(|s| {
+                normalize(s)
+                    .text
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    // Typos are corrected towards the words of fuzzy forms and phrasings;
+    // the words of exact-only forms are known but never a target.
+    let mut targets = words_of(
+        &mut forms
+            .iter()
+            .filter(|(_, c)| fuzz(&concepts[*c]) != Fuzz::Exact)
+            .map(|(f, _)| f),
+    );
+    for t in &topics {
+        targets.extend(words_of(&mut t.phrasings.iter().chain([&t.question.en])));
+    }
+    let known = words_of(&mut forms.iter().map(|(f, _)| f));
     let lexicon = Lexicon::build(
         forms
             .iter()
             .map(|(f, c)| (f.as_str(), *c, fuzz(&concepts[*c]))),
-        words,
+        targets,
+        known,
     );
     let find_concept = |id: &str| concepts.iter().position(|c| c.id == id);
     let special = Special {

@@ -110,6 +110,8 @@ pub struct Topic {
     pub related: Vec<usize>,
     pub attribute: Option<Attribute>,
     pub default_type: Option<usize>,
+    /// Image types a follow-up may carry over into this topic.
+    pub types: Vec<usize>,
     pub route: TopicRoute,
     pub rules: Vec<Rule>,
     pub answer: Text,

@@ -142,6 +142,10 @@ pub struct TopicFile {
     pub related: Vec<String>,
     pub attribute: Option<String>,
     pub default_type: Option<String>,
+    /// Image types the topic can be about: a follow-up keeps the
+    /// conversation's type when it is one of these.
+    #[serde(default)]
+    pub types: Vec<String>,
     pub route: Option<String>,
     #[serde(default)]
     pub rule: Vec<RuleDef>,
