@@ -632,7 +632,7 @@ fn cell_text(cx: &Ctx, ty: usize, attr: Attribute) -> String {
         (Some(cell), _) => {
             let body = cx.text(cell);
             if body.starts_with("- ") {
-                format!("{}{sep}\n{body}", capitalize(name))
+                format!("{}{}\n{body}", capitalize(name), sep.trim_end())
             } else {
                 format!("{}{sep}{body}", capitalize(name))
             }
