@@ -266,13 +266,26 @@ fn decide(
         let m = cx.fill(&kb.messages.empty, None);
         return cx.not_answered(ReplyKind::Empty, m, offer(kb, &[]), 0.0);
     }
-    if a.veto.is_some() {
+    if let Some(v) = a.veto {
+        let mirror = kb.concepts[v].veto.as_deref() == Some("mirror");
+        let (kind, msg, why) = if mirror {
+            (
+                ReplyKind::Mirror,
+                &kb.messages.mirror,
+                "镜像/image in another sense (mirror, registry, screen, picture)",
+            )
+        } else {
+            (
+                ReplyKind::Decline,
+                &kb.messages.decline,
+                "a request the bot always declines",
+            )
+        };
         decided(
             &mut ex,
-            "镜像/image in another sense (mirror, registry, screen, picture): declined",
+            &format!("{why}: declined (concept {})", kb.concepts[v].id),
         );
-        let m = cx.fill(&kb.messages.mirror, None);
-        return cx.not_answered(ReplyKind::Mirror, m, offer(kb, &[]), 0.95);
+        return cx.not_answered(kind, cx.fill(msg, None), offer(kb, &[]), 0.95);
     }
 
     let context = conv.last_topic.as_deref().and_then(|id| kb.topic(id));

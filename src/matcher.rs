@@ -7,6 +7,8 @@ use crate::analyze::{analyze, Analysis, Key};
 use crate::knowledge::{ConceptKind, Knowledge, Rule, Term};
 use std::collections::HashMap;
 
+/// The share of its weight a type name has as a similarity term.
+pub const TYPE_KEY_WEIGHT: f32 = 0.3;
 /// How much a perfect similarity (1.0) adds to a rule's weight.
 pub const SIM_WEIGHT: f32 = 2.5;
 /// A second strong rule of the same topic is more evidence: this share of its weight counts.
@@ -68,6 +70,14 @@ impl Index {
             }
         }
         index.idf = df.iter().map(|&f| (1.0 + n / f as f32).ln()).collect();
+        // A named image type is a slot more than an intent: it counts, a little.
+        for (key, &id) in &index.vocab {
+            if let Key::Concept(c) = key {
+                if matches!(kb.concepts[*c].kind, ConceptKind::Type(_)) {
+                    index.idf[id as usize] *= TYPE_KEY_WEIGHT;
+                }
+            }
+        }
         index.unknown_idf = (1.0 + n).ln();
         index.postings = vec![Vec::new(); index.vocab.len()];
         for (p, d) in docs.iter().enumerate() {

@@ -309,11 +309,11 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             col.add("lexicon.toml", Some(&entry), "no forms");
         }
         if let Some(v) = &c.veto {
-            if v != "mirror" {
+            if v != "mirror" && v != "decline" {
                 col.add(
                     "lexicon.toml",
                     Some(&entry),
-                    format!("unknown veto \"{v}\" (only \"mirror\")"),
+                    format!("unknown veto \"{v}\" (mirror or decline)"),
                 );
             }
         }
@@ -368,7 +368,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             veto: None,
             implies: None,
             refines: Vec::new(),
-            similarity: false,
+            similarity: true,
             fuzzy: true,
         });
     }
