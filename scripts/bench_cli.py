@@ -42,7 +42,8 @@ def main():
         path = f.name
     walls, rss = [], []
     for _ in range(a.runs):
-        w, r = run_rusage([a.bin, "chat", "--json"], path)
+        # The engine alone; recording (escalations and unanswered questions to SQLite) is measured below.
+        w, r = run_rusage([a.bin, "--no-record", "chat", "--json"], path)
         walls.append(w)
         rss.append(r)
     med = statistics.median(walls)
@@ -52,10 +53,18 @@ def main():
     asks = []
     for _ in range(max(a.runs, 15)):
         t0 = time.perf_counter()
-        subprocess.run([a.bin, "ask", "--json", "自定义镜像每个地域最多几个？"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([a.bin, "--no-record", "ask", "--json", "自定义镜像每个地域最多几个？"], check=True, stdout=subprocess.DEVNULL)
         asks.append(time.perf_counter() - t0)
     print("ask start to answer: median %.1f ms, max %.1f ms over %d runs" % (
         1000 * statistics.median(asks), 1000 * max(asks), len(asks)))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "bench.db")
+        w, _ = run_rusage([a.bin, "--db", db, "chat", "--json"], path)
+        out = subprocess.run([a.bin, "--db", db, "triage", "export", "--format", "jsonl"],
+                             check=True, capture_output=True).stdout
+        n = out.count(b"\n")
+        print("chat --json recording: %d messages, %d recorded, %.1f ms => %.0f messages/s, %.2f ms a record" % (
+            a.lines, n, 1000 * w, a.lines / w, 1000 * w / max(n, 1)))
     os.unlink(path)
 
 if __name__ == "__main__":

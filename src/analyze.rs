@@ -46,6 +46,8 @@ pub struct Analysis {
     /// Image types named, in order of first mention, after refinement.
     pub types: Vec<usize>,
     pub keys: Vec<Key>,
+    /// The literal words of rules found in the text (their numbers, sorted).
+    pub literals: Vec<usize>,
     /// A word of our domain (an image word or a type) is present.
     pub anchored: bool,
     /// A word of another product is present.
@@ -423,12 +425,14 @@ pub fn analyze(kb: &Knowledge, message: &str) -> Analysis {
         .enumerate()
         .find(|(c, &p)| p && kb.concepts[*c].veto.is_some())
         .map(|(c, _)| c);
+    let literals = kb.literals.find(&norm.text);
     Analysis {
         norm,
         hits,
         present,
         types,
         keys,
+        literals,
         anchored,
         foreign,
         veto,

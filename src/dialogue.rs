@@ -19,6 +19,10 @@ pub struct Conversation {
     /// The last message that got an answer, for follow-ups that only make
     /// sense with it ("是按账号算吗").
     pub last_message: Option<String>,
+    /// The problem report a clarify question ("which kind of image?") is
+    /// about, for the ticket draft made once the type is known.
+    #[serde(default)]
+    pub problem_message: Option<String>,
 }
 
 impl Conversation {

@@ -63,7 +63,9 @@ impl std::fmt::Display for Explanation {
 
 /// Answers one message, updating the conversation.
 pub fn answer(kb: &Knowledge, conv: &mut Conversation, message: &str) -> Reply {
-    decide(kb, conv, message, None)
+    let mut reply = decide(kb, conv, message, None);
+    crate::triage::attach(kb, conv, message, &mut reply);
+    reply
 }
 
 /// Like [`answer`], and says why.
@@ -73,7 +75,8 @@ pub fn answer_explained(
     message: &str,
 ) -> (Reply, Explanation) {
     let mut ex = Explanation::default();
-    let reply = decide(kb, conv, message, Some(&mut ex));
+    let mut reply = decide(kb, conv, message, Some(&mut ex));
+    crate::triage::attach(kb, conv, message, &mut reply);
     (reply, ex)
 }
 
@@ -185,11 +188,23 @@ impl Ctx<'_> {
             route: None,
             text: String::new(),
             suggestions,
+            ticket: None,
             markup,
             suggestion_topics,
             kind,
             lang: self.lang,
         })
+    }
+}
+
+/// The candidate of a message nothing matched.
+fn nothing() -> Candidate {
+    Candidate {
+        topic: 0,
+        score: 0.0,
+        rule: None,
+        sim: 0.0,
+        phrasing: None,
     }
 }
 
@@ -289,7 +304,7 @@ fn decide(
     }
 
     let context = conv.last_topic.as_deref().and_then(|id| kb.topic(id));
-    let best = cands[0].clone();
+    let best = cands.first().cloned().unwrap_or_else(nothing);
     let margin = best.score - cands.get(1).map_or(0.0, |c| c.score);
     let smalltalk = |c: Option<usize>| c.is_some_and(|c| a.has(c));
     // The strongest intent rule that fired: similarity alone never makes a
@@ -369,21 +384,22 @@ fn decide(
     ) {
         let joined = analyze(kb, &format!("{prev} {message}"));
         let jc = score(kb, &joined);
-        if jc[0].score >= MIN_SCORE && joined.veto.is_none() {
+        let top = jc.first().cloned().unwrap_or_else(nothing);
+        if top.score >= MIN_SCORE && joined.veto.is_none() {
             note(
                 &mut ex,
                 format!(
                     "read with the previous message \"{prev}\": {}",
-                    describe(kb, &jc[0])
+                    describe(kb, &top)
                 ),
             );
-            let margin = jc[0].score - jc.get(1).map_or(0.0, |c| c.score);
-            let c = 0.85 * confidence(jc[0].score, margin);
+            let margin = top.score - jc.get(1).map_or(0.0, |c| c.score);
+            let c = 0.85 * confidence(top.score, margin);
             if c >= MIN_CONFIDENCE {
                 return respond(
                     &cx,
                     conv,
-                    jc[0].topic,
+                    top.topic,
                     joined.types.clone(),
                     &joined,
                     c,
@@ -621,6 +637,7 @@ fn compose(cx: &Ctx, topic: usize, types: &[usize], a: &Analysis, confidence: f3
         route,
         text: String::new(),
         suggestions,
+        ticket: None,
         markup,
         suggestion_topics,
         kind: ReplyKind::Answer,

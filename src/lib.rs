@@ -15,6 +15,7 @@ pub mod markup;
 pub mod matcher;
 pub mod normalize;
 pub mod reply;
+pub mod triage;
 
 pub use dialogue::Conversation;
 pub use engine::{answer, answer_explained, Explanation};

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use imagebot::channels::cli;
+use imagebot::channels::{cli, http};
 use imagebot::Knowledge;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,8 +18,31 @@ struct Args {
     /// Use the knowledge in this folder instead of the one built into the binary.
     #[arg(long, global = true, value_name = "DIR")]
     knowledge: Option<PathBuf>,
+    /// The triage records (SQLite). Default: $IMAGEBOT_DB, else
+    /// $XDG_DATA_HOME/imagebot/imagebot.db (~/.local/share/imagebot/imagebot.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Do not record escalations and unanswered questions.
+    #[arg(long, global = true)]
+    no_record: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The recorder of a front end: none with --no-record, or (said on stderr,
+/// and the answers still come) when the database cannot be opened.
+fn recorder(db: Option<&std::path::Path>, no_record: bool) -> Option<imagebot::triage::Recorder> {
+    if no_record {
+        return None;
+    }
+    let path = imagebot::triage::db_path(db);
+    match imagebot::triage::Recorder::open(&path) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("imagebot: not recording ({e})");
+            None
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -44,6 +67,11 @@ enum Command {
     },
     /// Validate a knowledge folder and report every problem found.
     Check,
+    /// The records of escalations and unanswered questions, for the support team.
+    Triage {
+        #[command(subcommand)]
+        command: imagebot::triage::cli::TriageCommand,
+    },
     /// Run labelled cases (the format of dev.jsonl) and print the metrics.
     Eval {
         /// The cases, one JSON object a line.
@@ -55,6 +83,34 @@ enum Command {
         /// Exit non-zero when the overall pass rate is below this (0-1).
         #[arg(long, value_name = "RATE")]
         fail_under: Option<f64>,
+    },
+    /// The HTTP API and the web chat page.
+    Serve {
+        /// Where to listen (port 0: any free port; the address is printed).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Forget a session after this long without a message (30m, 90s, 500ms).
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = http::parse_duration)]
+        session_idle: std::time::Duration,
+        /// Keep at most this many sessions (the least recently used go first).
+        #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        max_sessions: u64,
+    },
+    /// The Telegram bot. The token comes from $TELOXIDE_TOKEN (or --token-file);
+    /// $TELOXIDE_API_URL points it at a self-hosted Bot API server.
+    Telegram {
+        /// Read the bot token from this file instead of $TELOXIDE_TOKEN.
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+        /// Webhook mode: the public URL Telegram posts updates to (with --listen).
+        #[arg(long, value_name = "URL", requires = "listen")]
+        webhook: Option<String>,
+        /// Webhook mode: the local address the URL reaches (with --webhook).
+        #[arg(long, value_name = "ADDR", requires = "webhook")]
+        listen: Option<std::net::SocketAddr>,
+        /// Where each chat's conversation lives: `memory`, or `sqlite:PATH` to survive restarts.
+        #[arg(long, value_name = "SPEC", default_value = "memory")]
+        state: String,
     },
 }
 
@@ -80,16 +136,23 @@ fn run(args: Args) -> Result<ExitCode> {
             question,
         } => {
             let kb = load(&args.knowledge)?;
-            cli::ask(&kb, &question.join(" "), json, explain)?;
+            let rec = recorder(args.db.as_deref(), args.no_record);
+            cli::ask(&kb, &question.join(" "), json, explain, rec.as_ref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat { json } => {
             let kb = load(&args.knowledge)?;
+            let rec = recorder(args.db.as_deref(), args.no_record);
             if json {
-                cli::chat_json(&kb)?;
+                cli::chat_json(&kb, rec.as_ref())?;
             } else {
-                cli::chat_interactive(&kb)?;
+                cli::chat_interactive(&kb, rec.as_ref())?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Triage { command } => {
+            let db = imagebot::triage::db_path(args.db.as_deref());
+            imagebot::triage::cli::run(&db, &command, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
@@ -100,7 +163,60 @@ fn run(args: Args) -> Result<ExitCode> {
             let kb = load(&args.knowledge)?;
             cli::eval(&kb, &cases, json, fail_under)
         }
+        Command::Serve {
+            addr,
+            session_idle,
+            max_sessions,
+        } => {
+            let kb = load(&args.knowledge)?;
+            init_logs();
+            let opts = http::ServeOptions {
+                addr,
+                session_idle,
+                max_sessions: max_sessions as usize,
+                recorder: recorder(args.db.as_deref(), args.no_record),
+            };
+            http::run(kb, opts)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Telegram {
+            token_file,
+            webhook,
+            listen,
+            state,
+        } => {
+            use imagebot::channels::telegram;
+            let config = telegram::TelegramConfig::new(
+                token_file.as_deref(),
+                webhook.as_deref().zip(listen),
+                &state,
+                telegram::config::Env::from_process(),
+            )?;
+            let kb = load(&args.knowledge)?;
+            init_logs();
+            let rec = recorder(args.db.as_deref(), args.no_record);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let result = runtime.block_on(telegram::run(config, kb, rec));
+            // The updates in hand are done; idle connections need no waiting for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Logs on standard error; `RUST_LOG` sets the level (default info).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 fn main() -> ExitCode {

@@ -5,7 +5,8 @@
 
 use crate::analyze::{analyze, Analysis, Key};
 use crate::knowledge::{ConceptKind, Knowledge, Rule, Term};
-use std::collections::HashMap;
+use aho_corasick::AhoCorasick;
+use std::collections::{HashMap, HashSet};
 
 /// The share of its weight a type name has as a similarity term.
 pub const TYPE_KEY_WEIGHT: f32 = 0.3;
@@ -97,10 +98,13 @@ impl Index {
         self.phrasings.is_empty()
     }
 
-    /// The best phrasing per topic by weighted Dice similarity:
-    /// 2·(weight of shared terms) / (weight of the message + weight of the phrasing).
-    pub fn similar(&self, keys: &[Key], topics: usize) -> Vec<(f32, Option<usize>)> {
-        let mut best = vec![(0.0f32, None); topics];
+    /// The best phrasing of every topic that shares a term with the
+    /// message, by weighted Dice similarity: 2·(weight of shared terms) /
+    /// (weight of the message + weight of the phrasing). Terms in a large
+    /// share of all phrasings are not walked (they say little and would make
+    /// a big knowledge base slow); they still count in the message's weight.
+    pub fn similar(&self, keys: &[Key]) -> Vec<(usize, f32, usize)> {
+        let walk_limit = (self.phrasings.len() / 20).max(1000);
         let mut seen: Vec<u32> = Vec::with_capacity(keys.len());
         let mut query_weight = 0.0;
         let mut shared: HashMap<u32, f32> = HashMap::new();
@@ -112,21 +116,27 @@ impl Index {
                     }
                     seen.push(id);
                     query_weight += self.idf[id as usize];
-                    for &(p, w) in &self.postings[id as usize] {
+                    let postings = &self.postings[id as usize];
+                    if postings.len() > walk_limit {
+                        continue;
+                    }
+                    for &(p, w) in postings {
                         *shared.entry(p).or_insert(0.0) += w;
                     }
                 }
                 None => query_weight += self.unknown_idf,
             }
         }
+        let mut best: HashMap<usize, (f32, usize)> = HashMap::new();
         for (p, w) in shared {
             let ph = &self.phrasings[p as usize];
             let sim = 2.0 * w / (query_weight + ph.weight);
-            if sim > best[ph.topic].0 {
-                best[ph.topic] = (sim, Some(p as usize));
+            let e = best.entry(ph.topic).or_insert((0.0, p as usize));
+            if sim > e.0 || (sim == e.0 && (p as usize) < e.1) {
+                *e = (sim, p as usize);
             }
         }
-        best
+        best.into_iter().map(|(t, (sim, p))| (t, sim, p)).collect()
     }
 
     pub fn phrasing_text(&self, p: usize) -> &str {
@@ -145,12 +155,95 @@ pub struct Candidate {
     pub phrasing: Option<usize>,
 }
 
+/// The literal words of all rules, found in a message in one pass.
+#[derive(Debug, Default)]
+pub struct Literals {
+    words: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Literals {
+    pub fn new(words: Vec<String>) -> Literals {
+        let automaton = if words.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(&words).ok()
+        };
+        Literals { words, automaton }
+    }
+
+    /// The numbers of the literal words in `text`, sorted.
+    pub fn find(&self, text: &str) -> Vec<usize> {
+        let Some(ac) = &self.automaton else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = ac
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    pub fn word(&self, id: usize) -> &str {
+        &self.words[id]
+    }
+}
+
+/// What makes a rule worth checking: one term it cannot fire without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Trigger {
+    Concept(usize),
+    AnyType,
+    Type(usize),
+    Literal(usize),
+}
+
+/// Rules by trigger, so a message checks only the rules it could fire.
+#[derive(Debug, Default)]
+pub struct Triggers {
+    by: HashMap<Trigger, Vec<(u32, u32)>>,
+    /// Rules with only a regex: checked on every message.
+    always: Vec<(u32, u32)>,
+}
+
+fn trigger_of(term: &Term) -> Trigger {
+    match term {
+        Term::Concept(c) => Trigger::Concept(*c),
+        Term::AnyType => Trigger::AnyType,
+        Term::Type(t) => Trigger::Type(*t),
+        Term::Literal(l) => Trigger::Literal(*l),
+    }
+}
+
+impl Triggers {
+    pub fn build(topics: &[crate::knowledge::Topic]) -> Triggers {
+        let mut t = Triggers::default();
+        for (ti, topic) in topics.iter().enumerate() {
+            for (ri, rule) in topic.rules.iter().enumerate() {
+                let at = (ti as u32, ri as u32);
+                if let Some(first) = rule.all.first() {
+                    t.by.entry(trigger_of(first)).or_default().push(at);
+                } else if !rule.any.is_empty() {
+                    for term in &rule.any {
+                        t.by.entry(trigger_of(term)).or_default().push(at);
+                    }
+                } else {
+                    t.always.push(at);
+                }
+            }
+        }
+        t
+    }
+}
+
 fn term_present(term: &Term, a: &Analysis) -> bool {
     match term {
         Term::Concept(c) => a.has(*c),
         Term::AnyType => !a.types.is_empty(),
         Term::Type(t) => a.types.contains(t),
-        Term::Literal(lit) => a.norm.text.contains(lit.as_str()),
+        Term::Literal(l) => a.literals.binary_search(l).is_ok(),
     }
 }
 
@@ -165,41 +258,74 @@ pub fn fires(rule: &Rule, a: &Analysis) -> bool {
             .is_none_or(|re| re.is_match(&a.norm.text))
 }
 
-/// Every topic scored, best first.
+/// The topics with any evidence (a rule that fired, a shared term), best
+/// first. Only rules the message can trigger are checked.
 pub fn score(kb: &Knowledge, a: &Analysis) -> Vec<Candidate> {
-    let sims = kb.index.similar(&a.keys, kb.topics.len());
-    let mut out: Vec<Candidate> = kb
-        .topics
+    let mut present: Vec<Trigger> = Vec::new();
+    for h in &a.hits {
+        present.extend(h.concepts.iter().map(|&c| Trigger::Concept(c)));
+    }
+    if !a.types.is_empty() {
+        present.push(Trigger::AnyType);
+        present.extend(a.types.iter().map(|&t| Trigger::Type(t)));
+    }
+    present.extend(a.literals.iter().map(|&l| Trigger::Literal(l)));
+    present.sort_unstable();
+    present.dedup();
+    let mut checked: HashSet<(u32, u32)> = HashSet::new();
+    let mut fired: HashMap<usize, Vec<(usize, f32)>> = HashMap::new();
+    let lists = present
         .iter()
-        .enumerate()
-        .map(|(t, topic)| {
-            let mut fired: Vec<(usize, f32)> = topic
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| fires(r, a))
-                .map(|(i, r)| (i, r.weight))
-                .collect();
-            fired.sort_by(|x, y| y.1.total_cmp(&x.1));
-            let rule = fired.first().copied();
-            let second = fired.get(1).map_or(0.0, |r| {
-                if r.1 >= SECOND_RULE_MIN {
-                    SECOND_RULE * r.1
-                } else {
-                    0.0
-                }
-            });
-            let (sim, phrasing) = sims[t];
-            let score = rule.map_or(0.0, |r| r.1) + second + SIM_WEIGHT * sim;
+        .filter_map(|t| kb.triggers.by.get(t))
+        .chain([&kb.triggers.always]);
+    for list in lists {
+        for &(t, r) in list {
+            if !checked.insert((t, r)) {
+                continue;
+            }
+            let rule = &kb.topics[t as usize].rules[r as usize];
+            if fires(rule, a) {
+                fired
+                    .entry(t as usize)
+                    .or_default()
+                    .push((r as usize, rule.weight));
+            }
+        }
+    }
+    let mut by_topic: HashMap<usize, Candidate> = HashMap::new();
+    for (t, sim, p) in kb.index.similar(&a.keys) {
+        by_topic.insert(
+            t,
             Candidate {
                 topic: t,
-                score,
-                rule,
+                score: SIM_WEIGHT * sim,
+                rule: None,
                 sim,
-                phrasing,
+                phrasing: Some(p),
+            },
+        );
+    }
+    for (t, mut rules) in fired {
+        rules.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let rule = rules[0];
+        let second = rules.get(1).map_or(0.0, |r| {
+            if r.1 >= SECOND_RULE_MIN {
+                SECOND_RULE * r.1
+            } else {
+                0.0
             }
-        })
-        .collect();
+        });
+        let c = by_topic.entry(t).or_insert(Candidate {
+            topic: t,
+            score: 0.0,
+            rule: None,
+            sim: 0.0,
+            phrasing: None,
+        });
+        c.rule = Some(rule);
+        c.score += rule.1 + second;
+    }
+    let mut out: Vec<Candidate> = by_topic.into_values().collect();
     out.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.topic.cmp(&y.topic)));
     out
 }

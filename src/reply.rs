@@ -93,6 +93,11 @@ pub struct Reply {
     /// Plain text for a person to read (links as "label (url)").
     pub text: String,
     pub suggestions: Vec<String>,
+    /// For a problem report with a ticket (or vendor) route: the draft the
+    /// user can paste (see `triage::Ticket`). Absent from the JSON otherwise,
+    /// so other replies keep exactly the contract's seven fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<crate::triage::Ticket>,
     /// The same text in the knowledge's tiny markup, for rich front ends.
     #[serde(skip)]
     pub markup: String,

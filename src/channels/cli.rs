@@ -4,6 +4,7 @@
 use crate::check::check_dir;
 use crate::eval::{load_cases, run_cases, Report};
 use crate::reply::{Lang, Reply};
+use crate::triage::Recorder;
 use crate::{answer, answer_explained, Conversation, Knowledge};
 use anyhow::{Context, Result};
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -23,12 +24,34 @@ pub fn render_plain(reply: &Reply) -> String {
             s.push_str(&format!("\n  {}. {q}", i + 1));
         }
     }
+    if let Some(t) = &reply.ticket {
+        s.push_str("\n\n");
+        s.push_str(&t.render(reply.lang));
+    }
     s
 }
 
-pub fn ask(kb: &Knowledge, question: &str, json: bool, explain: bool) -> Result<()> {
+/// Records a reply (channel "cli") before it is shown, so a printed reply
+/// means its record is stored. A failure is reported on stderr; the answer
+/// is never lost for it.
+fn record(rec: Option<&Recorder>, message: &str, reply: &Reply) {
+    if let Some(rec) = rec {
+        if let Err(e) = rec.record("cli", message, reply) {
+            eprintln!("imagebot: could not record this message: {e}");
+        }
+    }
+}
+
+pub fn ask(
+    kb: &Knowledge,
+    question: &str,
+    json: bool,
+    explain: bool,
+    rec: Option<&Recorder>,
+) -> Result<()> {
     let mut conv = Conversation::new();
     let (reply, ex) = answer_explained(kb, &mut conv, question);
+    record(rec, question, &reply);
     let mut out = io::stdout().lock();
     if json {
         writeln!(out, "{}", reply.to_json())?;
@@ -43,7 +66,7 @@ pub fn ask(kb: &Knowledge, question: &str, json: bool, explain: bool) -> Result<
 }
 
 /// `chat --json`: one message a line in, one JSON reply a line out, flushed each time.
-pub fn chat_json(kb: &Knowledge) -> Result<()> {
+pub fn chat_json(kb: &Knowledge, rec: Option<&Recorder>) -> Result<()> {
     let stdin = io::stdin();
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut conv = Conversation::new();
@@ -60,7 +83,9 @@ pub fn chat_json(kb: &Knowledge) -> Result<()> {
         }
         // Invalid UTF-8 is replaced, not fatal: the reply still comes, one per line.
         let text = String::from_utf8_lossy(&line);
-        let reply = answer(kb, &mut conv, text.trim_end_matches(['\n', '\r']));
+        let message = text.trim_end_matches(['\n', '\r']);
+        let reply = answer(kb, &mut conv, message);
+        record(rec, message, &reply);
         serde_json::to_writer(&mut out, &reply)?;
         out.write_all(b"\n")?;
         out.flush()?;
@@ -69,7 +94,7 @@ pub fn chat_json(kb: &Knowledge) -> Result<()> {
 }
 
 /// `chat`: a friendly prompt. A number picks a suggestion; /reset, /lang zh|en, /quit.
-pub fn chat_interactive(kb: &Knowledge) -> Result<()> {
+pub fn chat_interactive(kb: &Knowledge, rec: Option<&Recorder>) -> Result<()> {
     let stdin = io::stdin();
     let tty = stdin.is_terminal();
     let mut out = io::stdout().lock();
@@ -114,6 +139,7 @@ pub fn chat_interactive(kb: &Knowledge) -> Result<()> {
             .and_then(|n| last.as_ref()?.suggestions.get(n.checked_sub(1)?).cloned());
         let question = picked.as_deref().unwrap_or(msg);
         let reply = answer(kb, &mut conv, question);
+        record(rec, question, &reply);
         if !tty {
             writeln!(out, "> {question}")?;
         }

@@ -1,3 +1,5 @@
 //! Front ends: I/O and rendering only; every one calls the same engine.
 
 pub mod cli;
+pub mod http;
+pub mod telegram;

@@ -3,7 +3,7 @@
 use super::schema::{BotFile, LexiconFile, RoutesFile, RuleDef, Text, TopicFile, TypesFile};
 use super::*;
 use crate::analyze::{analyze, Fuzz, Lexicon};
-use crate::matcher::Index;
+use crate::matcher::{Index, Literals, Triggers};
 use crate::normalize::normalize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeSet, HashMap};
@@ -409,6 +409,17 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             );
         }
     }
+    let topic_index: HashMap<&str, usize> = topic_files
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| (t.id.as_str(), i))
+        .collect();
+    let concept_ids: HashMap<&str, usize> = concepts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut literals = LiteralIds::default();
     let mut topics = Vec::new();
     for (f, t) in &topic_files {
         let file = f.path.as_str();
@@ -429,7 +440,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             .related
             .iter()
             .filter_map(|r| {
-                let found = topic_files.iter().position(|(_, x)| &x.id == r);
+                let found = topic_index.get(r.as_str()).copied();
                 if found.is_none() {
                     col.add(
                         file,
@@ -524,7 +535,18 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             .rule
             .iter()
             .enumerate()
-            .map(|(n, r)| compile_rule(&mut col, file, &entry, n + 1, r, &concepts, &types))
+            .map(|(n, r)| {
+                compile_rule(
+                    &mut col,
+                    &mut literals,
+                    file,
+                    &entry,
+                    n + 1,
+                    r,
+                    &concept_ids,
+                    &types,
+                )
+            })
             .collect();
         topics.push(Topic {
             id: t.id.clone(),
@@ -613,6 +635,8 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
         messages: bot.messages,
         lexicon,
         index: Index::default(),
+        literals: Literals::new(literals.words),
+        triggers: Triggers::default(),
     };
     for t in 0..kb.types.len() {
         for a in Attribute::ALL {
@@ -630,6 +654,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
         }
     }
     kb.index = Index::build(&kb);
+    kb.triggers = Triggers::build(&kb.topics);
     Ok(kb)
 }
 
@@ -654,20 +679,40 @@ fn message_texts(m: &Messages) -> [(&'static str, &Text); 11] {
     ]
 }
 
+/// Literal words of rules, numbered once each for the matcher's automaton.
+#[derive(Default)]
+struct LiteralIds {
+    words: Vec<String>,
+    ids: HashMap<String, usize>,
+}
+
+impl LiteralIds {
+    fn id(&mut self, word: String) -> usize {
+        if let Some(&i) = self.ids.get(&word) {
+            return i;
+        }
+        self.words.push(word.clone());
+        self.ids.insert(word, self.words.len() - 1);
+        self.words.len() - 1
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn compile_rule(
     col: &mut Collector,
+    literals: &mut LiteralIds,
     file: &str,
     entry: &str,
     n: usize,
     r: &RuleDef,
-    concepts: &[Concept],
+    concepts: &HashMap<&str, usize>,
     types: &[ImageType],
 ) -> Rule {
     let label = format!("{file} rule {n}");
     let rule_entry = format!("{entry} rule {n}");
-    let term = |s: &String, col: &mut Collector| -> Option<Term> {
+    let mut term = |s: &String, col: &mut Collector| -> Option<Term> {
         if let Some(id) = s.strip_prefix('#') {
-            let found = concepts.iter().position(|c| c.id == id);
+            let found = concepts.get(id).copied();
             if found.is_none() {
                 col.add(
                     file,
@@ -699,7 +744,7 @@ fn compile_rule(
                 );
                 return None;
             }
-            Some(Term::Literal(lit))
+            Some(Term::Literal(literals.id(lit)))
         }
     };
     let all = r

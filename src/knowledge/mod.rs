@@ -10,7 +10,7 @@ pub use load::{builtin_files, read_dir_files, SourceFile};
 pub use schema::{Messages, Text};
 
 use crate::analyze::Lexicon;
-use crate::matcher::Index;
+use crate::matcher::{Index, Literals, Triggers};
 use regex::Regex;
 use std::fmt;
 
@@ -87,7 +87,8 @@ pub enum Term {
     Concept(usize),
     AnyType,
     Type(usize),
-    Literal(String),
+    /// A literal word: its number in [`Knowledge::literals`].
+    Literal(usize),
 }
 
 #[derive(Debug)]
@@ -184,6 +185,10 @@ pub struct Knowledge {
     pub messages: Messages,
     pub lexicon: Lexicon,
     pub index: Index,
+    /// The literal words of rules, found in one pass over a message.
+    pub literals: Literals,
+    /// Which rules can fire on which terms, so a message only checks those.
+    pub triggers: Triggers,
 }
 
 /// One problem found in a knowledge folder.

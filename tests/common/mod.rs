@@ -6,7 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imagebot"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_imagebot"));
+    // Records of test runs go to a scratch file, not the user's own
+    // (`--db` on the command line still wins).
+    c.env(
+        "IMAGEBOT_DB",
+        std::env::temp_dir()
+            .join("imagebot-tests")
+            .join("records.db"),
+    );
+    c
 }
 
 /// Runs the binary with arguments and standard input.
