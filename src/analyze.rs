@@ -7,7 +7,9 @@ use crate::knowledge::{ConceptKind, Knowledge};
 use crate::normalize::{is_han, normalize, Normalized};
 use pinyin::ToPinyin;
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::{HashMap, HashSet};
+// A fast non-cryptographic hash: the keys are our own tokens, not attacker-chosen
+// table sizes, and hashing is most of the cost of matching.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// One token: a Chinese character or an English word (stemmed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -194,12 +196,12 @@ impl Lexicon {
         let vocab = EnglishVocab::build(targets, known, &stemmer);
         let mut lex = Lexicon {
             forms: Vec::new(),
-            by_first: HashMap::new(),
-            by_reading: HashMap::new(),
+            by_first: HashMap::default(),
+            by_reading: HashMap::default(),
             vocab,
             stemmer,
         };
-        let mut seen: HashMap<Vec<Tok>, usize> = HashMap::new();
+        let mut seen: HashMap<Vec<Tok>, usize> = HashMap::default();
         for (form, concept, fuzz) in pairs {
             let toks = lex.tokenize(&normalize(form).text, false);
             if toks.is_empty() {
@@ -349,6 +351,14 @@ impl Lexicon {
 
 /// Analyzes one message against the knowledge.
 pub fn analyze(kb: &Knowledge, message: &str) -> Analysis {
+    let mut a = analyze_terms(kb, message);
+    a.literals = kb.literals.find(&a.norm.text);
+    a
+}
+
+/// Like [`analyze`], without looking for the rules' literal words (for
+/// indexing phrasings, where no rule is evaluated).
+pub fn analyze_terms(kb: &Knowledge, message: &str) -> Analysis {
     let norm = normalize(message);
     let lex = &kb.lexicon;
     let toks = lex.tokenize(&norm.text, true);
@@ -425,7 +435,7 @@ pub fn analyze(kb: &Knowledge, message: &str) -> Analysis {
         .enumerate()
         .find(|(c, &p)| p && kb.concepts[*c].veto.is_some())
         .map(|(c, _)| c);
-    let literals = kb.literals.find(&norm.text);
+    let literals = Vec::new();
     Analysis {
         norm,
         hits,
@@ -520,9 +530,9 @@ impl EnglishVocab {
     ) -> EnglishVocab {
         let mut v = EnglishVocab {
             words: Vec::new(),
-            known: HashSet::new(),
-            stems: HashSet::new(),
-            deletes: HashMap::new(),
+            known: HashSet::default(),
+            stems: HashSet::default(),
+            deletes: HashMap::default(),
         };
         for w in known {
             v.stems.insert(stemmer.stem(&w).into_owned());

@@ -281,7 +281,12 @@ fn decide(
         let m = cx.fill(&kb.messages.empty, None);
         return cx.not_answered(ReplyKind::Empty, m, offer(kb, &[]), 0.0);
     }
-    if let Some(v) = a.veto {
+    // A mirror sense yields to a named image type ("云市场买的 Docker 镜像打不开"
+    // is about a marketplace image); other vetoes never yield.
+    let veto = a
+        .veto
+        .filter(|&v| kb.concepts[v].veto.as_deref() != Some("mirror") || a.types.is_empty());
+    if let Some(v) = veto {
         let mirror = kb.concepts[v].veto.as_deref() == Some("mirror");
         let (kind, msg, why) = if mirror {
             (

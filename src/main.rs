@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use imagebot::channels::{cli, http};
+use imagebot::channels::{cli, http, ratelimit};
 use imagebot::Knowledge;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +95,12 @@ enum Command {
         /// Keep at most this many sessions (the least recently used go first).
         #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
         max_sessions: u64,
+        /// Messages allowed per client IP (IPv6: per /64), like --rate-limit;
+        /// behind a proxy every client has the proxy's address.
+        #[arg(long, value_name = "RATE", default_value = ratelimit::DEFAULT_IP_RATE, value_parser = ratelimit::parse_rate_limit)]
+        ip_rate_limit: ratelimit::RateLimit,
+        #[command(flatten)]
+        live: LiveArgs,
     },
     /// The Telegram bot. The token comes from $TELOXIDE_TOKEN (or --token-file);
     /// $TELOXIDE_API_URL points it at a self-hosted Bot API server.
@@ -111,7 +117,36 @@ enum Command {
         /// Where each chat's conversation lives: `memory`, or `sqlite:PATH` to survive restarts.
         #[arg(long, value_name = "SPEC", default_value = "memory")]
         state: String,
+        #[command(flatten)]
+        live: LiveArgs,
     },
+}
+
+/// Reloads and rate limits, for `serve` and `telegram`.
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Also reload the --knowledge folder when its files change (SIGHUP
+    /// always reloads it). A version `check` rejects is refused.
+    #[arg(long)]
+    watch: bool,
+    /// Messages allowed per chat (telegram) or session (serve): COUNT/PERIOD
+    /// with an optional ,burst=N (default: COUNT), e.g. 20/min, 5/10s,
+    /// 20/min,burst=5; or `off`.
+    #[arg(long, value_name = "RATE", default_value = ratelimit::DEFAULT_RATE, value_parser = ratelimit::parse_rate_limit)]
+    rate_limit: ratelimit::RateLimit,
+    /// Keep at most this many rate-limit buckets (per limit); past it the
+    /// least recently used goes.
+    #[arg(long, value_name = "N", default_value_t = ratelimit::DEFAULT_MAX_BUCKETS as u64, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    rate_limit_buckets: u64,
+}
+
+impl LiveArgs {
+    fn reload(&self) -> imagebot::channels::reload::ReloadOptions {
+        imagebot::channels::reload::ReloadOptions {
+            watch: self.watch,
+            ..Default::default()
+        }
+    }
 }
 
 fn load(dir: &Option<PathBuf>) -> Result<Knowledge> {
@@ -167,6 +202,8 @@ fn run(args: Args) -> Result<ExitCode> {
             addr,
             session_idle,
             max_sessions,
+            ip_rate_limit,
+            live,
         } => {
             let kb = load(&args.knowledge)?;
             init_logs();
@@ -175,6 +212,11 @@ fn run(args: Args) -> Result<ExitCode> {
                 session_idle,
                 max_sessions: max_sessions as usize,
                 recorder: recorder(args.db.as_deref(), args.no_record),
+                knowledge_dir: args.knowledge.clone(),
+                reload: live.reload(),
+                session_rate: live.rate_limit.0,
+                ip_rate: ip_rate_limit.0,
+                max_buckets: live.rate_limit_buckets as usize,
             };
             http::run(kb, opts)?;
             Ok(ExitCode::SUCCESS)
@@ -184,6 +226,7 @@ fn run(args: Args) -> Result<ExitCode> {
             webhook,
             listen,
             state,
+            live,
         } => {
             use imagebot::channels::telegram;
             let config = telegram::TelegramConfig::new(
@@ -199,7 +242,13 @@ fn run(args: Args) -> Result<ExitCode> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            let result = runtime.block_on(telegram::run(config, kb, rec));
+            let opts = telegram::RunOptions {
+                knowledge_dir: args.knowledge.clone(),
+                reload: live.reload(),
+                rate: live.rate_limit.0,
+                max_buckets: live.rate_limit_buckets as usize,
+            };
+            let result = runtime.block_on(telegram::run(config, kb, rec, opts));
             // The updates in hand are done; idle connections need no waiting for.
             runtime.shutdown_timeout(std::time::Duration::from_millis(200));
             result?;

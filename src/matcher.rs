@@ -3,10 +3,12 @@
 //! share a term with it), intent rules, and the combined score per topic.
 //! Pure functions over `&Knowledge`.
 
-use crate::analyze::{analyze, Analysis, Key};
+use crate::analyze::{analyze_terms, Analysis, Key};
 use crate::knowledge::{ConceptKind, Knowledge, Rule, Term};
 use aho_corasick::AhoCorasick;
-use std::collections::{HashMap, HashSet};
+// A fast non-cryptographic hash: the keys are our own tokens, not attacker-chosen
+// table sizes, and hashing is most of the cost of matching.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The share of its weight a type name has as a similarity term.
 pub const TYPE_KEY_WEIGHT: f32 = 0.3;
@@ -44,7 +46,7 @@ impl Index {
                 .into_iter()
                 .chain(topic.phrasings.iter());
             for text in texts {
-                let a = analyze(kb, text);
+                let a = analyze_terms(kb, text);
                 let mut ids: Vec<u32> = a
                     .keys
                     .into_iter()
@@ -107,7 +109,7 @@ impl Index {
         let walk_limit = (self.phrasings.len() / 20).max(1000);
         let mut seen: Vec<u32> = Vec::with_capacity(keys.len());
         let mut query_weight = 0.0;
-        let mut shared: HashMap<u32, f32> = HashMap::new();
+        let mut shared: HashMap<u32, f32> = HashMap::default();
         for k in keys {
             match self.vocab.get(k) {
                 Some(&id) => {
@@ -127,7 +129,7 @@ impl Index {
                 None => query_weight += self.unknown_idf,
             }
         }
-        let mut best: HashMap<usize, (f32, usize)> = HashMap::new();
+        let mut best: HashMap<usize, (f32, usize)> = HashMap::default();
         for (p, w) in shared {
             let ph = &self.phrasings[p as usize];
             let sim = 2.0 * w / (query_weight + ph.weight);
@@ -272,8 +274,8 @@ pub fn score(kb: &Knowledge, a: &Analysis) -> Vec<Candidate> {
     present.extend(a.literals.iter().map(|&l| Trigger::Literal(l)));
     present.sort_unstable();
     present.dedup();
-    let mut checked: HashSet<(u32, u32)> = HashSet::new();
-    let mut fired: HashMap<usize, Vec<(usize, f32)>> = HashMap::new();
+    let mut checked: HashSet<(u32, u32)> = HashSet::default();
+    let mut fired: HashMap<usize, Vec<(usize, f32)>> = HashMap::default();
     let lists = present
         .iter()
         .filter_map(|t| kb.triggers.by.get(t))
@@ -292,7 +294,7 @@ pub fn score(kb: &Knowledge, a: &Analysis) -> Vec<Candidate> {
             }
         }
     }
-    let mut by_topic: HashMap<usize, Candidate> = HashMap::new();
+    let mut by_topic: HashMap<usize, Candidate> = HashMap::default();
     for (t, sim, p) in kb.index.similar(&a.keys) {
         by_topic.insert(
             t,

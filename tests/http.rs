@@ -723,6 +723,12 @@ fn bad_flags_are_refused() {
         &["serve", "--max-sessions", "0"],
         &["serve", "--addr", "not an address"],
         &["serve", "--addr", "127.0.0.1:99999"],
+        &["serve", "--rate-limit", "20"],
+        &["serve", "--rate-limit", "0/min"],
+        &["serve", "--rate-limit", "20/fortnight"],
+        &["serve", "--ip-rate-limit", "20/min,burst=0"],
+        &["serve", "--rate-limit-buckets", "0"],
+        &["telegram", "--rate-limit", "many"],
     ] {
         // --no-record: never touch the default database.
         let out = common::run(&[args, &["--no-record"]].concat(), "");
@@ -906,7 +912,7 @@ async fn openapi_describes_what_the_server_does() {
             // Every documented status is one the route can give.
             for st in ops[m]["responses"].as_object().unwrap().keys() {
                 assert!(
-                    ["200", "400", "405", "413", "415"].contains(&st.as_str()),
+                    ["200", "400", "405", "413", "415", "429"].contains(&st.as_str()),
                     "{m} {path}: unexpected documented status {st}"
                 );
             }
@@ -1059,4 +1065,350 @@ async fn problem_reports_carry_a_ticket_draft_and_are_recorded() {
     let quiet = Server::start(&["--no-record"]);
     ask(&quiet, None, "我的镜像坏了").await;
     assert!(!quiet.dir.path().join("triage.db").exists());
+}
+
+// ---- Live knowledge: SIGHUP and --watch ----
+
+const WHAT_IS: &str = "镜像是什么";
+const OLD_END: &str = "镜像即云服务器的“装机盘”。";
+
+/// Sends a signal (by name, e.g. "HUP") to the server.
+fn signal(s: &Server, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Asks until the answer's text contains `want` (a reload is asynchronous).
+async fn ask_until(s: &Server, message: &str, want: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let v = ask(s, None, message).await;
+        if v["text"].as_str().unwrap().contains(want) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never answered with {want:?}; last {v}; log:\n{}",
+            s.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the server's log contains `want`.
+async fn log_until(s: &Server, want: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let log = s.log();
+        if log.contains(want) {
+            return log;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the log never said {want:?}:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_knowledge_and_refuses_a_broken_version() {
+    let kb = common::knowledge_copy();
+    let dir = kb.path().to_str().unwrap().to_string();
+    let s = Server::start(&["--knowledge", &dir]);
+    let v = ask(&s, None, WHAT_IS).await;
+    assert!(v["text"].as_str().unwrap().ends_with(OLD_END), "{v}");
+
+    // A good edit: the answer text and a question change; SIGHUP swaps it in.
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        OLD_END,
+        "镜像即云服务器的“装机盘”（第二版）。",
+    );
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        "en = \"What is an image?\"",
+        "en = \"What is an image, exactly?\"",
+    );
+    signal(&s, "HUP");
+    let v = ask_until(&s, WHAT_IS, "（第二版）").await;
+    assert_eq!(v["topic"], "what-is-image");
+    let (_, _, topics) = get(&s, "/v1/topics").await;
+    assert!(topics.contains("What is an image, exactly?"), "{topics}");
+    log_until(&s, "SIGHUP: reloaded the knowledge").await;
+    let m = metrics(&s).await;
+    assert_eq!(
+        sample(&m, "imagebot_knowledge_reloads_total{result=\"ok\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(sample(&m, "imagebot_knowledge_generation"), 1.0, "{m}");
+
+    // A broken edit (a misspelt field): refused, with `check`'s message in
+    // the log, and the previous version keeps answering.
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        "phrasings = [",
+        "phrasingz = [",
+    );
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        "（第二版）",
+        "（第三版）",
+    );
+    signal(&s, "HUP");
+    let log = log_until(&s, "refused the new knowledge").await;
+    let check = common::run(&["check", "--knowledge", &dir], "");
+    assert_eq!(check.status.code(), Some(1));
+    let check = String::from_utf8_lossy(&check.stderr);
+    assert!(check.contains("unknown field `phrasingz`"), "{check}");
+    // Every problem `check` reports is in the log, in the same words (the
+    // last line is check's count).
+    let lines: Vec<&str> = check.lines().collect();
+    for line in &lines[..lines.len() - 1] {
+        assert!(log.contains(line), "check says {line:?}; the log:\n{log}");
+    }
+    assert!(
+        log.contains("the previous version keeps answering"),
+        "{log}"
+    );
+    assert!(log.contains(" WARN ") && log.contains(" ERROR "), "{log}");
+    for _ in 0..3 {
+        let v = ask(&s, None, WHAT_IS).await;
+        assert!(v["text"].as_str().unwrap().contains("（第二版）"), "{v}");
+    }
+    let m = metrics(&s).await;
+    assert_eq!(
+        sample(&m, "imagebot_knowledge_reloads_total{result=\"refused\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(sample(&m, "imagebot_knowledge_generation"), 1.0, "{m}");
+
+    // A version that loads but fails `check`'s self-consistency (a phrasing
+    // another topic answers) is refused too.
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        "phrasingz = [",
+        "phrasings = [\n  \"共享镜像要付费吗\",",
+    );
+    signal(&s, "HUP");
+    let log = log_until(
+        &s,
+        "the phrasing \"共享镜像要付费吗\" is answered with image-billing",
+    )
+    .await;
+    assert_eq!(log.matches("refused the new knowledge").count(), 2, "{log}");
+    let v = ask(&s, None, WHAT_IS).await;
+    assert!(v["text"].as_str().unwrap().contains("（第二版）"), "{v}");
+    let (status, _, _) = get(&s, "/healthz").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn watch_reloads_when_a_file_changes() {
+    let kb = common::knowledge_copy();
+    let dir = kb.path().to_str().unwrap().to_string();
+    let s = Server::start(&["--knowledge", &dir, "--watch"]);
+    let v = ask(&s, None, WHAT_IS).await;
+    assert!(v["text"].as_str().unwrap().ends_with(OLD_END), "{v}");
+    // No signal: the change itself is noticed (within a second or so).
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        OLD_END,
+        "镜像即云服务器的“装机盘”（看到了）。",
+    );
+    ask_until(&s, WHAT_IS, "（看到了）").await;
+    log_until(&s, "knowledge files changed: reloaded the knowledge").await;
+    // A broken change is refused the same way, without a signal.
+    common::edit(
+        kb.path(),
+        "topics/what-is-image.toml",
+        "phrasings = [",
+        "phrasingz = [",
+    );
+    log_until(&s, "unknown field `phrasingz`").await;
+    let v = ask(&s, None, WHAT_IS).await;
+    assert!(v["text"].as_str().unwrap().contains("（看到了）"), "{v}");
+}
+
+#[tokio::test]
+async fn sighup_with_the_built_in_knowledge_only_says_so() {
+    let s = Server::start(&[]);
+    ask(&s, None, WHAT_IS).await;
+    signal(&s, "HUP");
+    log_until(
+        &s,
+        "nothing to reload: the knowledge is the one built into the binary",
+    )
+    .await;
+    // Still serving (SIGHUP did not stop it).
+    let v = ask(&s, None, WHAT_IS).await;
+    assert!(v["text"].as_str().unwrap().ends_with(OLD_END), "{v}");
+}
+
+// ---- Rate limits ----
+
+/// POSTs a message in a session from a client bound to `from` (a loopback
+/// address); returns status, Retry-After and the JSON body.
+async fn post_from(s: &Server, from: &str, body: &Value) -> (u16, Option<u64>, Value) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = client
+        .post(s.url("/v1/answer"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let text = res.text().await.unwrap();
+    (
+        status,
+        retry,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[tokio::test]
+async fn too_many_messages_get_429_with_retry_after_per_session_and_ip() {
+    // 3 a session and 5 an address a minute: a token back every 20 s and 12 s.
+    let s = Server::start(&["--rate-limit", "3/min", "--ip-rate-limit", "5/min"]);
+    let (_, _, doc) = get(&s, "/openapi.json").await;
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    let limited_schema = response_schema(&doc, "/v1/answer", "post", 429).unwrap().1;
+    let msg = |m: &str, session: &str| json!({"message": m, "session_id": session});
+    let a = "127.0.0.1";
+    for _ in 0..3 {
+        let (status, retry, v) = post_from(&s, a, &msg("共享镜像要付费吗？", "s1")).await;
+        assert_eq!((status, retry), (200, None), "{v}");
+    }
+    // The 4th in the session: 429, Retry-After, and a reply saying how long.
+    let (status, retry, v) = post_from(&s, a, &msg("共享镜像要付费吗？", "s1")).await;
+    assert_eq!(status, 429, "{v}");
+    let secs = retry.expect("Retry-After");
+    assert!((1..=20).contains(&secs), "{secs}");
+    assert_eq!(v["text"], format!("消息太多了，请 {secs} 秒后再试。"));
+    assert_eq!(v["answered"], false);
+    assert_eq!(v["session_id"], "s1");
+    assert_eq!(v["error"], "rate_limited");
+    assert_eq!(v["retry_after"], secs);
+    for k in CONTRACT_KEYS {
+        assert!(v.get(k).is_some(), "{k} missing: {v}");
+    }
+    let errs = check(&doc, limited_schema, &v, "429");
+    assert!(errs.is_empty(), "{errs:#?}");
+    // In the language of the message, with the page's fields when asked.
+    let (status, _, v) = post_from(
+        &s,
+        a,
+        &json!({"message": "Are shared images free?", "session_id": "s1", "html": true}),
+    )
+    .await;
+    assert_eq!(status, 429);
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Too many messages, please wait ") && text.ends_with(" s."),
+        "{text}"
+    );
+    assert_eq!(v["lang"], "en");
+    assert_eq!(v["html"], text);
+    assert!(check(&doc, limited_schema, &v, "429 html").is_empty());
+    let (_, _, v) = post_from(&s, a, &msg("鏡像怎麼收費？", "s1")).await;
+    assert!(
+        v["text"].as_str().unwrap().starts_with("訊息太多了，請 "),
+        "{v}"
+    );
+
+    // Another session from the same address is unaffected (the refused
+    // messages did not use up the address's budget)...
+    let (status, _, v) = post_from(&s, a, &msg("共享镜像要付费吗？", "s2")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["topic"], "image-billing");
+    let (status, _, _) = post_from(&s, a, &msg("镜像是什么", "s3")).await;
+    assert_eq!(status, 200);
+    // ...until the address's own limit: 5 answered from it.
+    let (status, retry, v) = post_from(&s, a, &msg("镜像是什么", "s4")).await;
+    assert_eq!(status, 429, "{v}");
+    assert!(retry.is_some());
+    assert_eq!(v["session_id"], "s4");
+    // A new session without an id gets one back, even when refused.
+    let (status, _, v) = post_from(&s, a, &json!({"message": "hi"})).await;
+    assert_eq!(status, 429);
+    assert!(v["session_id"].as_str().unwrap().len() == 32, "{v}");
+
+    // Another address is unaffected by both.
+    let (status, _, v) = post_from(&s, "127.0.0.2", &msg("共享镜像要付费吗？", "s5")).await;
+    assert_eq!(status, 200, "{v}");
+
+    let m = metrics(&s).await;
+    assert_eq!(
+        sample(&m, "imagebot_rate_limited_total{by=\"session\"}"),
+        3.0,
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "imagebot_rate_limited_total{by=\"ip\"}"),
+        2.0,
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "imagebot_rate_limit_buckets{by=\"ip\"}"),
+        2.0,
+        "{m}"
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "imagebot_http_requests_total{path=\"/v1/answer\",status=\"429\"}"
+        ),
+        5.0,
+        "{m}"
+    );
+    // The log line says why, never what.
+    let log = s.log();
+    assert!(
+        log.contains("status=429") && log.contains("kind=\"rate_limited_session\""),
+        "{log}"
+    );
+    assert!(!log.contains("共享镜像要付费吗"), "{log}");
+}
+
+#[tokio::test]
+async fn a_bucket_refills() {
+    // 2 a second: a token back every half second.
+    let s = Server::start(&["--rate-limit", "2/1s"]);
+    let body = json!({"message": "镜像是什么", "session_id": "r1"});
+    let mut answered = 0;
+    let retry = loop {
+        let (status, retry, v) = post_from(&s, "127.0.0.1", &body).await;
+        if status == 429 {
+            break retry.unwrap();
+        }
+        assert_eq!(status, 200, "{v}");
+        answered += 1;
+        assert!(answered < 10, "never limited");
+    };
+    assert!(answered >= 2, "{answered}");
+    assert_eq!(retry, 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, v) = post_from(&s, "127.0.0.1", &body).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["topic"], "what-is-image");
 }

@@ -4,6 +4,10 @@
 //! Each test prints its conversation as a person would see it (links as
 //! "label (url)", buttons in brackets): `cargo test --test telegram -- --nocapture`.
 
+mod common;
+
+use imagebot::channels::ratelimit::{Clock, Limiter, RateLimit};
+use imagebot::channels::reload::{LiveKnowledge, ReloadOutcome};
 use imagebot::channels::telegram::render::{check_telegram_html, html_to_plain, utf16_len};
 use imagebot::channels::telegram::storage::{self, ConvStorage};
 use imagebot::channels::telegram::{
@@ -29,6 +33,21 @@ fn mock<T: IntoUpdate>(update: T, kb: Knowledge) -> (Mock, Arc<ConvStorage>) {
     let state = storage::open(&StateSpec::Memory).unwrap();
     bot.dependencies(deps![BotContext::new(kb), state.clone()]);
     (bot, state)
+}
+
+/// A mock bot running the real handler tree with a given context.
+fn mock_ctx<T: IntoUpdate>(update: T, ctx: Arc<BotContext>) -> Mock {
+    let mut bot = MockBot::new(update, schema::<Bot>());
+    let state = storage::open(&StateSpec::Memory).unwrap();
+    bot.dependencies(deps![ctx, state]);
+    bot
+}
+
+/// A per-chat limiter on a clock that moves only when told.
+fn limiter(rate: &str) -> (Limiter<ChatId>, Clock) {
+    let rate = rate.parse::<RateLimit>().unwrap().0.unwrap();
+    let clock = Clock::manual(std::time::Instant::now());
+    (Limiter::with_clock(rate, 1000, clock.clone()), clock)
 }
 
 fn builtin() -> Knowledge {
@@ -478,4 +497,141 @@ async fn the_production_dispatcher_builds() {
         let dp = production_dispatcher(&config, builtin()).unwrap();
         drop(dp);
     }
+}
+
+// ---- Rate limits ----
+
+#[tokio::test]
+async fn the_21st_message_in_a_minute_gets_the_wait_message_once() {
+    // The default limit, 20 a minute, on a clock that stands still: all 21
+    // messages arrive "at once", however long the mock server takes.
+    let (limiter, clock) = limiter(imagebot::channels::ratelimit::DEFAULT_RATE);
+    let ctx = BotContext::live(LiveKnowledge::fixed(builtin()), None, Some(limiter));
+    let mut bot = mock_ctx(from_user(5, "镜像是什么"), ctx);
+    for i in 1..=20 {
+        let out = say(
+            &mut bot,
+            5,
+            if i % 2 == 0 {
+                "共享镜像要收费吗？"
+            } else {
+                "镜像是什么"
+            },
+        )
+        .await;
+        assert!(!out.is_empty(), "message {i} answered");
+        assert!(!html(&out[0]).starts_with("消息太多了"), "message {i}");
+    }
+    let out = say(&mut bot, 5, "镜像是什么").await;
+    assert_eq!(html(one(&out)), "消息太多了，请 3 秒后再试。");
+    // Told once: further messages in the window get nothing, commands included.
+    assert!(say(&mut bot, 5, "镜像是什么").await.is_empty());
+    assert!(say(&mut bot, 5, "/help").await.is_empty());
+    // Another chat is not affected.
+    let out = say(&mut bot, 6, "共享镜像要收费吗？").await;
+    assert!(html(&out[0]).contains("共享镜像"), "{}", html(&out[0]));
+    // Three seconds later one message gets through again, and the next
+    // refusal is told again.
+    clock.advance(std::time::Duration::from_secs(3));
+    let out = say(&mut bot, 5, "共享镜像要收费吗？").await;
+    assert!(
+        html(&out[0]).contains("共享镜像的费用一栏写的是：无"),
+        "{}",
+        html(&out[0])
+    );
+    let out = say(&mut bot, 5, "镜像是什么").await;
+    assert_eq!(html(one(&out)), "消息太多了，请 3 秒后再试。");
+}
+
+#[tokio::test]
+async fn the_wait_message_speaks_the_chat_language_and_buttons_are_limited_too() {
+    let (limiter, _clock) = limiter("2/min");
+    let ctx = BotContext::live(LiveKnowledge::fixed(builtin()), None, Some(limiter));
+    let mut bot = mock_ctx(from_user(8, "What is an image?"), ctx);
+    bot.dispatch().await;
+    let answer = one(&sent(&bot)).clone();
+    say(&mut bot, 8, "Are shared images free?").await;
+    let out = say(&mut bot, 8, "How are images billed?").await;
+    assert_eq!(html(one(&out)), "Too many messages, please wait 30 s.");
+    // A press over the limit stops the spinner with the wait, and sends nothing.
+    let data = buttons(&answer)[0].1.clone();
+    bot.update(
+        MockCallbackQuery::new()
+            .id("press-limited".into())
+            .from(MockUser::new().id(8).build())
+            .message(answer.message.clone())
+            .data(data),
+    );
+    bot.dispatch().await;
+    let r = bot.get_responses();
+    assert_eq!(r.answered_callback_queries.len(), 1);
+    assert_eq!(
+        r.answered_callback_queries[0].text.as_deref(),
+        Some("Too many messages, please wait 30 s.")
+    );
+    assert!(r.sent_messages.is_empty());
+    // Traditional Chinese in, Traditional out.
+    say(&mut bot, 9, "鏡像是什麼").await;
+    say(&mut bot, 9, "鏡像怎麼收費").await;
+    let out = say(&mut bot, 9, "共享鏡像要收費嗎").await;
+    assert_eq!(html(one(&out)), "訊息太多了，請 30 秒後再試。");
+}
+
+// ---- Live knowledge ----
+
+#[tokio::test]
+async fn a_reload_changes_the_answers_and_a_broken_version_is_refused() {
+    let dir = common::knowledge_copy();
+    let live = LiveKnowledge::new(
+        Knowledge::from_dir(dir.path()).unwrap(),
+        Some(dir.path().to_path_buf()),
+    );
+    let ctx = BotContext::live(live.clone(), None, None);
+    let mut bot = mock_ctx(from_user(11, "镜像是什么"), ctx);
+    bot.dispatch().await;
+    let before = html(one(&sent(&bot))).to_string();
+    assert!(before.contains("镜像即云服务器的“装机盘”。"), "{before}");
+
+    common::edit(
+        dir.path(),
+        "topics/what-is-image.toml",
+        "镜像即云服务器的“装机盘”。",
+        "镜像即云服务器的“装机盘”（新版）。",
+    );
+    assert!(matches!(
+        live.reload(),
+        ReloadOutcome::Reloaded { topics: 17, .. }
+    ));
+    let out = say(&mut bot, 11, "镜像是什么").await;
+    assert!(
+        html(&out[0]).contains("“装机盘”（新版）。"),
+        "{}",
+        html(&out[0])
+    );
+
+    // A misspelt field: refused with `check`'s messages; the chat still
+    // gets the last good version.
+    common::edit(
+        dir.path(),
+        "topics/what-is-image.toml",
+        "phrasings = [",
+        "phrasingz = [",
+    );
+    let ReloadOutcome::Refused { problems } = live.reload() else {
+        panic!("a broken version was accepted");
+    };
+    let check = imagebot::check::check_dir(dir.path()).problems;
+    assert_eq!(problems, check);
+    assert!(
+        problems[0].contains("unknown field `phrasingz`"),
+        "{problems:?}"
+    );
+    let out = say(&mut bot, 11, "镜像是什么").await;
+    assert!(
+        html(&out[0]).contains("“装机盘”（新版）。"),
+        "{}",
+        html(&out[0])
+    );
+    let stats = live.stats();
+    assert_eq!((stats.ok, stats.refused, stats.generation), (1, 1, 1));
 }

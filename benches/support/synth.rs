@@ -136,6 +136,7 @@ pub fn generate(real: &Path, out: &Path, n: usize, seed: u64) -> std::io::Result
 
 /// Questions against a synthetic base: each generated topic's signature
 /// words in a new order, some with a typo, and the real questions.
+#[allow(dead_code)] // used by the scale example and bench, not by gen_kb
 pub fn questions(out: &Path, n: usize, count: usize) -> Vec<String> {
     let mut rng = Lcg(7);
     let mut qs = vec![

@@ -2,4 +2,6 @@
 
 pub mod cli;
 pub mod http;
+pub mod ratelimit;
+pub mod reload;
 pub mod telegram;

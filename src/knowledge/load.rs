@@ -2,7 +2,7 @@
 
 use super::schema::{BotFile, LexiconFile, RoutesFile, RuleDef, Text, TopicFile, TypesFile};
 use super::*;
-use crate::analyze::{analyze, Fuzz, Lexicon};
+use crate::analyze::{analyze_terms, Fuzz, Lexicon};
 use crate::matcher::{Index, Literals, Triggers};
 use crate::normalize::normalize;
 use serde::de::DeserializeOwned;
@@ -579,16 +579,16 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
         ConceptKind::Plain if c.anchor => Fuzz::Loose,
         ConceptKind::Plain => Fuzz::Homophone,
     };
+    // English words only: a plain ASCII split is enough (and much cheaper
+    // than normalizing every phrasing a second time).
     let words_of = |texts: &mut dyn Iterator<Item = &String>| -> Vec<String> {
         texts
             .flat_map(|s| {
-                normalize(s)
-                    .text
-                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-                    .map(str::to_string)
+                s.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                    .filter(|w| !w.is_empty() && w.is_ascii())
+                    .map(|w| w.to_ascii_lowercase())
                     .collect::<Vec<_>>()
             })
-            .filter(|w| !w.is_empty())
             .collect()
     };
     // Typos are corrected towards the words of fuzzy forms and phrasings;
@@ -659,7 +659,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
 }
 
 fn concepts_of(kb: &Knowledge, text: &str) -> Vec<usize> {
-    let a = analyze(kb, text);
+    let a = analyze_terms(kb, text);
     (0..kb.concepts.len()).filter(|&c| a.has(c)).collect()
 }
 

@@ -3,7 +3,7 @@
 //! are enough for matching: both the query and the knowledge go through the
 //! same mapping.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 
 static T2S: LazyLock<HashMap<char, char>> = LazyLock::new(|| parse(include_str!("t2s.txt")));

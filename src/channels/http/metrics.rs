@@ -3,6 +3,8 @@
 //! topic ids, reply kinds), so the number of series stays bounded.
 
 use super::sessions::SessionStats;
+use crate::channels::ratelimit::LimiterStats;
+use crate::channels::reload::ReloadStats;
 use crate::reply::{Reply, ReplyKind};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -194,6 +196,84 @@ impl Metrics {
     }
 }
 
+/// The series of live knowledge and rate limits: reloads by result, the
+/// knowledge's generation and topics, and per limiter (`session`, `ip`)
+/// the messages refused, the buckets kept and the buckets evicted.
+pub fn render_live(
+    reloads: ReloadStats,
+    topics: usize,
+    limits: &[(&'static str, LimiterStats)],
+) -> String {
+    let mut s = String::with_capacity(1024);
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_knowledge_reloads_total Knowledge reloads (SIGHUP or --watch), by result: ok, or refused (the new version failed `imagebot check`; the previous one kept answering)."
+    );
+    let _ = writeln!(s, "# TYPE imagebot_knowledge_reloads_total counter");
+    let _ = writeln!(
+        s,
+        "imagebot_knowledge_reloads_total{{result=\"ok\"}} {}",
+        reloads.ok
+    );
+    let _ = writeln!(
+        s,
+        "imagebot_knowledge_reloads_total{{result=\"refused\"}} {}",
+        reloads.refused
+    );
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_knowledge_generation The knowledge version answering: 0 at start, +1 a successful reload."
+    );
+    let _ = writeln!(s, "# TYPE imagebot_knowledge_generation gauge");
+    let _ = writeln!(s, "imagebot_knowledge_generation {}", reloads.generation);
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_knowledge_topics Topics in the knowledge answering."
+    );
+    let _ = writeln!(s, "# TYPE imagebot_knowledge_topics gauge");
+    let _ = writeln!(s, "imagebot_knowledge_topics {topics}");
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_rate_limited_total Messages refused with 429, by the limit that refused them (session or ip)."
+    );
+    let _ = writeln!(s, "# TYPE imagebot_rate_limited_total counter");
+    for (by, st) in limits {
+        let _ = writeln!(
+            s,
+            "imagebot_rate_limited_total{{by=\"{by}\"}} {}",
+            st.limited
+        );
+    }
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_rate_limit_buckets Token buckets kept in memory, by limit."
+    );
+    let _ = writeln!(s, "# TYPE imagebot_rate_limit_buckets gauge");
+    for (by, st) in limits {
+        let _ = writeln!(
+            s,
+            "imagebot_rate_limit_buckets{{by=\"{by}\"}} {}",
+            st.buckets
+        );
+    }
+    let _ = writeln!(
+        s,
+        "# HELP imagebot_rate_limit_buckets_evicted_total Buckets dropped to keep under the cap, by limit."
+    );
+    let _ = writeln!(
+        s,
+        "# TYPE imagebot_rate_limit_buckets_evicted_total counter"
+    );
+    for (by, st) in limits {
+        let _ = writeln!(
+            s,
+            "imagebot_rate_limit_buckets_evicted_total{{by=\"{by}\"}} {}",
+            st.evicted
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +292,31 @@ mod tests {
         assert!(text.contains("_bucket{path=\"/v1/answer\",le=\"2.5\"} 2\n"));
         assert!(text.contains("_bucket{path=\"/v1/answer\",le=\"+Inf\"} 3\n"));
         assert!(text.contains("_count{path=\"/v1/answer\"} 3\n"));
+    }
+
+    #[test]
+    fn live_series() {
+        let text = render_live(
+            ReloadStats {
+                ok: 2,
+                refused: 1,
+                generation: 2,
+            },
+            17,
+            &[(
+                "session",
+                LimiterStats {
+                    buckets: 3,
+                    limited: 4,
+                    evicted: 0,
+                },
+            )],
+        );
+        assert!(text.contains("imagebot_knowledge_reloads_total{result=\"ok\"} 2\n"));
+        assert!(text.contains("imagebot_knowledge_reloads_total{result=\"refused\"} 1\n"));
+        assert!(text.contains("imagebot_knowledge_topics 17\n"));
+        assert!(text.contains("imagebot_rate_limited_total{by=\"session\"} 4\n"));
+        assert!(text.contains("imagebot_rate_limit_buckets{by=\"session\"} 3\n"));
     }
 
     #[test]

@@ -13,18 +13,28 @@
 //! Errors are JSON, `{"error": CODE, "message": TEXT}`, with the status that
 //! fits. Sessions live in memory, expire when idle and are capped
 //! ([`sessions`]). Message bodies are logged at debug level only.
+//!
+//! The knowledge is live ([`crate::channels::reload`]): SIGHUP, or a change
+//! in the folder with `--watch`, swaps in a new version that passes
+//! `imagebot check`; each request answers with the version it started on.
+//! Messages are rate-limited per session and per client IP
+//! ([`crate::channels::ratelimit`]): over the limit, 429 with `Retry-After`
+//! and a reply that says how long to wait.
 
 pub mod metrics;
 pub mod sessions;
 
+use super::ratelimit::{self, Limiter, LimiterStats, Rate};
+use super::reload::{self, LiveKnowledge, ReloadOptions};
 use crate::markup::to_html;
 use crate::normalize::to_traditional;
 use crate::reply::{Lang, Reply};
 use crate::triage::Recorder;
 use crate::{answer, Conversation, Knowledge};
 use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -34,8 +44,12 @@ use metrics::Metrics;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sessions::Sessions;
+use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tracing::{debug, error, info, warn};
 
@@ -68,6 +82,17 @@ pub struct ServeOptions {
     /// Where escalations and unanswered questions are recorded (channel
     /// "http"); `None`: not recorded (`--no-record`).
     pub recorder: Option<Recorder>,
+    /// The `--knowledge` folder, reloaded on SIGHUP (`None`: the built-in
+    /// knowledge, nothing to reload).
+    pub knowledge_dir: Option<PathBuf>,
+    /// `--watch`: also reload when the folder's files change.
+    pub reload: ReloadOptions,
+    /// Messages allowed per session (`None`: no limit).
+    pub session_rate: Option<Rate>,
+    /// Messages allowed per client IP (IPv6: per /64; `None`: no limit).
+    pub ip_rate: Option<Rate>,
+    /// The most rate-limit buckets kept per limiter.
+    pub max_buckets: usize,
 }
 
 impl Default for ServeOptions {
@@ -77,6 +102,17 @@ impl Default for ServeOptions {
             session_idle: Duration::from_secs(30 * 60),
             max_sessions: 10_000,
             recorder: None,
+            knowledge_dir: None,
+            reload: ReloadOptions::default(),
+            session_rate: ratelimit::DEFAULT_RATE
+                .parse::<ratelimit::RateLimit>()
+                .ok()
+                .and_then(|r| r.0),
+            ip_rate: ratelimit::DEFAULT_IP_RATE
+                .parse::<ratelimit::RateLimit>()
+                .ok()
+                .and_then(|r| r.0),
+            max_buckets: ratelimit::DEFAULT_MAX_BUCKETS,
         }
     }
 }
@@ -109,12 +145,69 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// What every request shares.
 pub struct Shared {
-    pub kb: Knowledge,
+    /// The knowledge: take it once per request ([`LiveKnowledge::get`]).
+    pub live: Arc<LiveKnowledge>,
     pub sessions: Sessions,
     pub metrics: Metrics,
     pub recorder: Option<Recorder>,
-    /// `/v1/topics`, made once.
-    topics_json: String,
+    pub limits: Limits,
+    /// `/v1/topics` of a knowledge generation, made once per generation.
+    topics_json: RwLock<(u64, Arc<str>)>,
+}
+
+/// The rate limits of `POST /v1/answer`: per session (keyed by a keyed hash
+/// of the id, so a bucket is small whatever the id) and per client IP.
+pub struct Limits {
+    pub session: Option<Limiter<u64>>,
+    pub ip: Option<Limiter<IpAddr>>,
+    ids: RandomState,
+}
+
+impl Limits {
+    pub fn new(opts: &ServeOptions) -> Limits {
+        Limits {
+            session: opts.session_rate.map(|r| Limiter::new(r, opts.max_buckets)),
+            ip: opts.ip_rate.map(|r| Limiter::new(r, opts.max_buckets)),
+            ids: RandomState::new(),
+        }
+    }
+
+    /// One message from a client in a session: `None` when allowed, else
+    /// which limit refused it (`"ip"` or `"session"`) and for how long. A
+    /// refused message costs only the limit that refused it: one person
+    /// over their session's limit does not use up the budget of everyone
+    /// behind the same address.
+    pub fn check(&self, ip: Option<IpAddr>, session: &str) -> Option<(&'static str, Duration)> {
+        let ip = ip.map(ratelimit::ip_key);
+        if let (Some(l), Some(ip)) = (&self.ip, ip) {
+            if let ratelimit::Decision::Limited { retry_after, .. } = l.check(&ip) {
+                return Some(("ip", retry_after));
+            }
+        }
+        if let Some(l) = &self.session {
+            if let ratelimit::Decision::Limited { retry_after, .. } =
+                l.check(&self.ids.hash_one(session))
+            {
+                if let (Some(l), Some(ip)) = (&self.ip, ip) {
+                    l.give_back(&ip);
+                }
+                return Some(("session", retry_after));
+            }
+        }
+        None
+    }
+
+    /// Per limiter: its name and counts.
+    pub fn stats(&self) -> Vec<(&'static str, LimiterStats)> {
+        let mut out = Vec::new();
+        if let Some(l) = &self.session {
+            out.push(("session", l.stats()));
+        }
+        if let Some(l) = &self.ip {
+            out.push(("ip", l.stats()));
+        }
+        out
+    }
 }
 
 /// The server's state, cheap to clone.
@@ -122,15 +215,42 @@ pub struct Shared {
 pub struct AppState(pub Arc<Shared>);
 
 impl AppState {
+    /// A server answering from `kb`, which never changes.
     pub fn new(kb: Knowledge, opts: &ServeOptions) -> AppState {
-        let topics_json = topics_json(&kb);
+        AppState::with_live(LiveKnowledge::fixed(kb), opts)
+    }
+
+    /// A server answering from live knowledge.
+    pub fn with_live(live: Arc<LiveKnowledge>, opts: &ServeOptions) -> AppState {
+        let (generation, kb) = live.snapshot();
+        let topics = topics_json(&kb).into();
         AppState(Arc::new(Shared {
-            kb,
+            live,
             sessions: Sessions::new(opts.session_idle, opts.max_sessions),
             metrics: Metrics::default(),
             recorder: opts.recorder.clone(),
-            topics_json,
+            limits: Limits::new(opts),
+            topics_json: RwLock::new((generation, topics)),
         }))
+    }
+}
+
+impl Shared {
+    /// `/v1/topics` of the current knowledge.
+    fn topics_body(&self) -> Arc<str> {
+        let (generation, kb) = self.live.snapshot();
+        {
+            let cached = self.topics_json.read().unwrap_or_else(|e| e.into_inner());
+            if cached.0 == generation {
+                return Arc::clone(&cached.1);
+            }
+        }
+        let body: Arc<str> = topics_json(&kb).into();
+        let mut cached = self.topics_json.write().unwrap_or_else(|e| e.into_inner());
+        if cached.0 < generation {
+            *cached = (generation, Arc::clone(&body));
+        }
+        body
     }
 }
 
@@ -266,10 +386,20 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
+/// The client's address, from the connection (none when the router is
+/// served without connection info).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
 /// Logs every request (method, path, status, time; never a body) and counts
 /// it by route template.
-async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {
+async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    req.extensions_mut().insert(ClientIp(ip));
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -359,18 +489,24 @@ async fn openapi() -> Response {
 async fn topics(State(app): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        app.0.topics_json.clone(),
+        app.0.topics_body().to_string(),
     )
         .into_response()
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
-    let body = json!({"status": "ok", "topics": app.0.kb.topics.len()}).to_string();
+    let body = json!({"status": "ok", "topics": app.0.live.get().topics.len()}).to_string();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn metrics_route(State(app): State<AppState>) -> Response {
-    let body = app.0.metrics.render(app.0.sessions.stats());
+    let shared = &*app.0;
+    let mut body = shared.metrics.render(shared.sessions.stats());
+    body.push_str(&metrics::render_live(
+        shared.live.stats(),
+        shared.live.get().topics.len(),
+        &shared.limits.stats(),
+    ));
     (
         [(
             header::CONTENT_TYPE,
@@ -496,8 +632,79 @@ pub fn response_json(reply: &Reply, session_id: &str, html: bool) -> Result<Stri
     })
 }
 
+/// The body of a 429: the contract's fields (nothing answered, `text` the
+/// polite wait message) plus `session_id`, so a client shows it like any
+/// reply, and `error` and `retry_after` (seconds) for programs.
+#[derive(Serialize)]
+struct LimitedResponse<'a> {
+    answered: bool,
+    topic: Option<String>,
+    image_type: Option<String>,
+    confidence: f32,
+    route: Option<String>,
+    text: &'a str,
+    suggestions: [&'a str; 0],
+    session_id: &'a str,
+    error: &'static str,
+    retry_after: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang: Option<Lang>,
+}
+
+/// 429 Too Many Requests, with `Retry-After` and the wait message in the
+/// language of the message.
+fn rate_limited(
+    req: &AnswerRequest,
+    id: &str,
+    by: &'static str,
+    retry_after: Duration,
+) -> Response {
+    let lang = ratelimit::message_lang(&req.message);
+    let secs = ratelimit::retry_secs(retry_after);
+    let text = ratelimit::wait_message(lang, retry_after);
+    let body = LimitedResponse {
+        answered: false,
+        topic: None,
+        image_type: None,
+        confidence: 0.0,
+        route: None,
+        text: &text,
+        suggestions: [],
+        session_id: id,
+        error: "rate_limited",
+        retry_after: secs,
+        html: req.html.then(|| to_html(&text)),
+        lang: req.html.then_some(lang),
+    };
+    let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
+    let mut res = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::RETRY_AFTER, secs.to_string()),
+        ],
+        body,
+    )
+        .into_response();
+    res.extensions_mut().insert(ReplyLog {
+        session: id.chars().take(8).collect(),
+        topic: None,
+        image_type: None,
+        route: None,
+        kind: if by == "ip" {
+            "rate_limited_ip"
+        } else {
+            "rate_limited_session"
+        },
+    });
+    res
+}
+
 async fn answer_route(
     State(app): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -521,15 +728,22 @@ async fn answer_route(
     })?;
     let req = parse_request(&body)?;
     let shared = &*app.0;
-    let (id, mut conv) = match req.session_id {
-        Some(id) => {
-            let conv = shared.sessions.get(&id, Instant::now()).unwrap_or_default();
-            (id, conv)
-        }
-        None => (shared.sessions.new_id(), Conversation::new()),
+    let id = match &req.session_id {
+        Some(id) => id.clone(),
+        None => shared.sessions.new_id(),
+    };
+    if let Some((by, retry_after)) = shared.limits.check(ip, &id) {
+        debug!(session = %id, by, "rate limited");
+        return Ok(rate_limited(&req, &id, by, retry_after));
+    }
+    let mut conv = match req.session_id {
+        Some(_) => shared.sessions.get(&id, Instant::now()).unwrap_or_default(),
+        None => Conversation::new(),
     };
     debug!(session = %id, message = %req.message, "message");
-    let reply = answer(&shared.kb, &mut conv, &req.message);
+    // This request answers with this version to the end, whatever reloads meanwhile.
+    let kb = shared.live.get();
+    let reply = answer(&kb, &mut conv, &req.message);
     shared.sessions.put(&id, conv, Instant::now());
     shared.metrics.reply(&reply);
     if let Some(rec) = &shared.recorder {
@@ -614,7 +828,7 @@ pub async fn serve_on(
         info!("shutting down: finishing the requests in flight");
         let _ = stopping_tx.send(());
     };
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
     let result = tokio::select! {
         r = server => r,
@@ -647,12 +861,19 @@ pub fn run(kb: Knowledge, opts: ServeOptions) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", opts.addr))?;
         let local = listener.local_addr().context("no local address")?;
-        let state = AppState::new(kb, &opts);
+        let live = LiveKnowledge::new(kb, opts.knowledge_dir.clone());
+        let state = AppState::with_live(Arc::clone(&live), &opts);
+        // SIGHUP (and --watch) reloads from here on, before anyone is told
+        // where to connect.
+        let reloader = reload::spawn(live, opts.reload);
+        let off = || "off".to_string();
         info!(
             addr = %local,
-            topics = state.0.kb.topics.len(),
+            topics = state.0.live.get().topics.len(),
             session_idle_secs = opts.session_idle.as_secs_f64(),
             max_sessions = opts.max_sessions,
+            session_rate = %opts.session_rate.map_or_else(off, |r| r.to_string()),
+            ip_rate = %opts.ip_rate.map_or_else(off, |r| r.to_string()),
             "serving"
         );
         {
@@ -661,7 +882,9 @@ pub fn run(kb: Knowledge, opts: ServeOptions) -> anyhow::Result<()> {
             writeln!(out, "imagebot: listening on http://{local}")?;
             out.flush()?;
         }
-        serve_on(listener, state, shutdown_signal()).await?;
+        let served = serve_on(listener, state, shutdown_signal()).await;
+        reloader.abort();
+        served?;
         Ok(())
     })
 }

@@ -6,6 +6,8 @@
 use super::render::{self, pick, Action, Outgoing};
 use super::storage::ConvStorage;
 use super::texts::{texts, ui_lang};
+use crate::channels::ratelimit::{self, Decision, Limiter};
+use crate::channels::reload::LiveKnowledge;
 use crate::reply::{Lang, Reply};
 use crate::triage::Recorder;
 use crate::{Conversation, Knowledge};
@@ -78,14 +80,16 @@ pub fn command_menu(lang: Lang) -> Vec<BotCommand> {
         .collect()
 }
 
-/// What every handler shares: the knowledge and the triage records.
+/// What every handler shares: the knowledge (live: reloads swap it), the
+/// triage records and the per-chat rate limit.
 pub struct BotContext {
-    kb: Arc<Knowledge>,
+    live: Arc<LiveKnowledge>,
     recorder: Option<Recorder>,
+    limiter: Option<Limiter<ChatId>>,
 }
 
 impl BotContext {
-    /// Answers without recording anything.
+    /// Answers without recording anything, without a rate limit.
     pub fn new(kb: Knowledge) -> Arc<BotContext> {
         BotContext::with_recorder(kb, None)
     }
@@ -93,14 +97,42 @@ impl BotContext {
     /// Answers and records escalations and unanswered questions (channel
     /// "telegram"); `None` as with `--no-record`.
     pub fn with_recorder(kb: Knowledge, recorder: Option<Recorder>) -> Arc<BotContext> {
+        BotContext::live(LiveKnowledge::fixed(kb), recorder, None)
+    }
+
+    /// Answers from live knowledge (see [`crate::channels::reload`]), with
+    /// a rate limit per chat when `limiter` is given.
+    pub fn live(
+        live: Arc<LiveKnowledge>,
+        recorder: Option<Recorder>,
+        limiter: Option<Limiter<ChatId>>,
+    ) -> Arc<BotContext> {
         Arc::new(BotContext {
-            kb: Arc::new(kb),
+            live,
             recorder,
+            limiter,
         })
     }
 
-    pub fn knowledge(&self) -> &Knowledge {
-        &self.kb
+    /// The knowledge answering now. An update takes it once and uses it to
+    /// the end, so a reload meanwhile never mixes two versions in one answer.
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        self.live.get()
+    }
+
+    pub fn live_knowledge(&self) -> &Arc<LiveKnowledge> {
+        &self.live
+    }
+
+    pub fn limiter(&self) -> Option<&Limiter<ChatId>> {
+        self.limiter.as_ref()
+    }
+
+    /// One message or press from `chat` against its rate limit.
+    fn admit(&self, chat: ChatId) -> Decision {
+        self.limiter
+            .as_ref()
+            .map_or(Decision::Allow, |l| l.check(&chat))
     }
 
     /// Records a reply before it is sent (off the async workers); a failure
@@ -314,6 +346,7 @@ where
         conv.lang = as_lang;
     }
     let kb = ctx.knowledge();
+    let kb: &Knowledge = &kb;
     let answered = catch_unwind(AssertUnwindSafe(|| crate::answer(kb, &mut conv, message)));
     let reply: Reply = match answered {
         Ok(r) => r,
@@ -428,7 +461,67 @@ fn is_media(msg: &Message) -> bool {
         || msg.story().is_some()
 }
 
+/// Whether a message that would get a reply is within its chat's rate
+/// limit. Over it, the chat is told once how long to wait ("消息太多了，请
+/// N 秒后再试。", in the pinned language, else the message's, else the
+/// user's Telegram language), and further messages get nothing until the
+/// limit allows one again.
+async fn admitted<B>(
+    bot: &B,
+    ctx: &BotContext,
+    storage: &Arc<ConvStorage>,
+    msg: &Message,
+    question: Option<&str>,
+) -> Result<bool, HandlerError>
+where
+    B: Requester<Err = RequestError>,
+{
+    let Decision::Limited { retry_after, first } = ctx.admit(msg.chat.id) else {
+        return Ok(true);
+    };
+    tracing::info!(
+        chat = msg.chat.id.0,
+        retry_secs = ratelimit::retry_secs(retry_after),
+        told = first,
+        "rate limited"
+    );
+    if first {
+        let conv = load(&ChatDialogue::new(Arc::clone(storage), msg.chat.id)).await;
+        let lang = match (conv.lang, question) {
+            (Some(l), _) => l,
+            (None, Some(q))
+                if q.chars()
+                    .any(|c| c.is_ascii_alphabetic() || crate::normalize::is_han(c)) =>
+            {
+                ratelimit::message_lang(q)
+            }
+            (None, _) => ui_lang(None, user_lang(msg)),
+        };
+        let out = render::plain(&ratelimit::wait_message(lang, retry_after));
+        send(bot, msg.chat.id, reply_target(msg), out).await?;
+    }
+    Ok(false)
+}
+
 async fn on_command<B>(
+    bot: B,
+    msg: Message,
+    cmd: Command,
+    me: Me,
+    ctx: Arc<BotContext>,
+    storage: Arc<ConvStorage>,
+) -> HandlerResult
+where
+    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
+{
+    if !admitted(&bot, &ctx, &storage, &msg, None).await? {
+        return Ok(());
+    }
+    command(bot, msg, cmd, me, ctx, storage).await
+}
+
+/// Answers a command (already admitted by the rate limit).
+async fn command<B>(
     bot: B,
     msg: Message,
     cmd: Command,
@@ -443,6 +536,7 @@ where
     let mut conv = load(&dialogue).await;
     let lang = ui_lang(conv.lang, user_lang(&msg));
     let kb = ctx.knowledge();
+    let kb: &Knowledge = &kb;
     let out = match cmd {
         Command::Start => {
             conv.reset();
@@ -485,6 +579,9 @@ where
     let chat = msg.chat.id;
     let Some(text) = msg.text().or_else(|| msg.caption()) else {
         if is_media(&msg) {
+            if !admitted(&bot, &ctx, &storage, &msg, None).await? {
+                return Ok(());
+            }
             let conv = load(&ChatDialogue::new(storage, chat)).await;
             let lang = ui_lang(conv.lang, user_lang(&msg));
             let out = render::plain(texts(lang).non_text);
@@ -506,10 +603,16 @@ where
         if for_another_bot && is_group(&msg) {
             return Ok(());
         }
+        if !admitted(&bot, &ctx, &storage, &msg, None).await? {
+            return Ok(());
+        }
         let conv = load(&ChatDialogue::new(storage, chat)).await;
         let lang = ui_lang(conv.lang, user_lang(&msg));
         let out = render::plain(texts(lang).unknown_command);
         return send(&bot, chat, reply_target(&msg), out).await;
+    }
+    if !admitted(&bot, &ctx, &storage, &msg, Some(&text)).await? {
+        return Ok(());
     }
     respond(
         &bot,
@@ -534,6 +637,7 @@ where
     B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
 {
     let kb = ctx.knowledge();
+    let kb: &Knowledge = &kb;
     // The question the button asks, and the bold header the answer gets.
     let asked = match q.data.as_deref().and_then(Action::decode) {
         Some(Action::Ask { topic, lang }) => kb.topic(&topic).map(|i| {
@@ -547,7 +651,21 @@ where
         None => None,
     };
     let chat = q.message.as_ref().map(|m| m.chat().id);
+    // A press that would answer counts against the chat's limit too.
+    let limited = match (&asked, chat) {
+        (Some(_), Some(chat)) => match ctx.admit(chat) {
+            Decision::Limited { retry_after, .. } => Some(retry_after),
+            Decision::Allow => None,
+        },
+        _ => None,
+    };
     match (asked, chat) {
+        (Some((_, _, lang)), Some(_)) if limited.is_some() => {
+            // Over the limit: the wait, as the button's notice (never a chat message).
+            let notice = ratelimit::wait_message(lang, limited.unwrap_or_default());
+            answer_press(&bot, &q, Some(&notice)).await;
+            Ok(())
+        }
         (Some((question, header, lang)), Some(chat)) => {
             answer_press(&bot, &q, None).await;
             respond(

@@ -8,7 +8,9 @@
 //! - [`storage`]: in-memory or SQLite (`--state sqlite:PATH`) chat state;
 //! - [`config`]: token, Bot API URL, webhook; the token is never shown;
 //! - [`run`]: the bot itself, with `Throttle`, polling or a webhook, and
-//!   graceful shutdown on Ctrl-C or SIGTERM.
+//!   graceful shutdown on Ctrl-C or SIGTERM; the knowledge reloaded on
+//!   SIGHUP or with `--watch` ([`crate::channels::reload`]), and a rate
+//!   limit per chat ([`crate::channels::ratelimit`]).
 
 pub mod config;
 pub mod handlers;
@@ -20,11 +22,14 @@ pub use config::{StateSpec, TelegramConfig, Token};
 pub use handlers::{dispatcher, schema, BotContext, Command, HandlerError};
 pub use storage::ConvStorage;
 
+use crate::channels::ratelimit::{self, Limiter, Rate};
+use crate::channels::reload::{self, LiveKnowledge, ReloadOptions};
 use crate::reply::Lang;
 use crate::triage::Recorder;
 use crate::Knowledge;
 use anyhow::{anyhow, Context, Result};
 use handlers::with_retry;
+use std::path::PathBuf;
 use std::sync::Arc;
 use teloxide::adaptors::throttle::{Limits, Throttle};
 use teloxide::dispatching::ShutdownToken;
@@ -66,11 +71,64 @@ fn startup_error(e: RequestError, config: &TelegramConfig) -> anyhow::Error {
     }
 }
 
+/// Live knowledge and rate limits of the running bot.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The `--knowledge` folder, reloaded on SIGHUP (`None`: the built-in
+    /// knowledge, nothing to reload).
+    pub knowledge_dir: Option<PathBuf>,
+    /// `--watch`: also reload when the folder's files change.
+    pub reload: ReloadOptions,
+    /// Messages (and button presses) allowed per chat; `None`: no limit.
+    pub rate: Option<Rate>,
+    /// The most chats whose rate-limit bucket is kept.
+    pub max_buckets: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            knowledge_dir: None,
+            reload: ReloadOptions::default(),
+            rate: ratelimit::DEFAULT_RATE
+                .parse::<ratelimit::RateLimit>()
+                .ok()
+                .and_then(|r| r.0),
+            max_buckets: ratelimit::DEFAULT_MAX_BUCKETS,
+        }
+    }
+}
+
 /// Runs the bot until Ctrl-C or SIGTERM: checks the token (`getMe`),
 /// registers the command menu, then long polling or the webhook. With a
 /// recorder, escalations and unanswered questions are recorded (channel
-/// "telegram").
-pub async fn run(config: TelegramConfig, kb: Knowledge, recorder: Option<Recorder>) -> Result<()> {
+/// "telegram"). SIGHUP (and with `--watch`, a change in the folder)
+/// reloads the knowledge; each chat is rate-limited as `opts` says.
+pub async fn run(
+    config: TelegramConfig,
+    kb: Knowledge,
+    recorder: Option<Recorder>,
+    opts: RunOptions,
+) -> Result<()> {
+    let live = LiveKnowledge::new(kb, opts.knowledge_dir.clone());
+    // First, so that a SIGHUP from now on reloads rather than kills.
+    let reloader = reload::spawn(Arc::clone(&live), opts.reload);
+    let limiter = opts.rate.map(|r| Limiter::new(r, opts.max_buckets));
+    tracing::info!(
+        rate_limit = %opts.rate.map_or_else(|| "off".to_string(), |r| r.to_string()),
+        "per-chat rate limit"
+    );
+    let result = serve(config, live, recorder, limiter).await;
+    reloader.abort();
+    result
+}
+
+async fn serve(
+    config: TelegramConfig,
+    live: Arc<LiveKnowledge>,
+    recorder: Option<Recorder>,
+    limiter: Option<Limiter<ChatId>>,
+) -> Result<()> {
     let storage = storage::open(&config.state).with_context(|| {
         format!(
             "cannot open the conversation state storage ({:?})",
@@ -110,7 +168,7 @@ pub async fn run(config: TelegramConfig, kb: Knowledge, recorder: Option<Recorde
 
     let mut dp = dispatcher(
         bot.clone(),
-        BotContext::with_recorder(kb, recorder),
+        BotContext::live(live, recorder, limiter),
         storage,
     );
     let signals = tokio::spawn(shutdown_on_signal(dp.shutdown_token()));

@@ -281,7 +281,8 @@
       return res.json().then(function (data) { return { ok: res.ok, data: data }; });
     }).then(function (r) {
       log.removeChild(typing.parentNode);
-      if (!r.ok) throw new Error(r.data && r.data.message);
+      // A 429 (too many messages) still carries a reply to show: the wait.
+      if (!r.ok && !(r.data && typeof r.data.text === "string")) throw new Error(r.data && r.data.message);
       state.session = r.data.session_id;
       try { window.sessionStorage.setItem("imagebot-session", state.session); } catch (e) { /* storage off */ }
       renderReply(r.data);
