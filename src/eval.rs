@@ -222,7 +222,13 @@ pub struct Report {
     pub route: Rate,
     pub text_has: Rate,
     pub per_kind: BTreeMap<String, (usize, usize)>,
+    /// Answers by confidence band: (low, high, answers, right ones). An
+    /// answer is right when the case wanted one and its topic checks out.
+    pub calibration: Vec<(f32, f32, usize, usize)>,
 }
+
+/// The confidence bands of the calibration table.
+const BANDS: [(f32, f32); 4] = [(0.0, 0.6), (0.6, 0.8), (0.8, 0.9), (0.9, 1.01)];
 
 impl Report {
     pub fn new(results: &[CaseResult]) -> Report {
@@ -271,6 +277,25 @@ impl Report {
             route: rate("route"),
             text_has: rate("text_has"),
             per_kind,
+            calibration: BANDS
+                .iter()
+                .map(|&(lo, hi)| {
+                    let band: Vec<&CaseResult> = results
+                        .iter()
+                        .filter(|r| {
+                            r.reply.answered && r.reply.confidence >= lo && r.reply.confidence < hi
+                        })
+                        .collect();
+                    let right = band
+                        .iter()
+                        .filter(|r| {
+                            r.case.expect.get("answered") == Some(&Value::Bool(true))
+                                && r.check("topic").unwrap_or(true)
+                        })
+                        .count();
+                    (lo, hi.min(1.0), band.len(), right)
+                })
+                .collect(),
         }
     }
 
@@ -315,6 +340,17 @@ impl Report {
             "text_has accuracy:        {}\n",
             self.text_has.show()
         ));
+        s.push_str("\nconfidence of answers (how often an answer in each band was right):\n");
+        for (lo, hi, n, right) in &self.calibration {
+            let rate = if *n > 0 {
+                format!("{:.1}%", 100.0 * *right as f64 / *n as f64)
+            } else {
+                "-".into()
+            };
+            s.push_str(&format!(
+                "  {lo:.1}-{hi:.1}  {n:>4} answers, {right:>4} right ({rate})\n"
+            ));
+        }
         s.push_str("\nper kind:\n");
         for (k, (p, n)) in &self.per_kind {
             s.push_str(&format!("  {k:<12} {p:>3}/{n:<3}\n"));
@@ -358,6 +394,7 @@ impl Report {
             "image_type_accuracy": r(self.image_type),
             "route_accuracy": r(self.route),
             "text_has_accuracy": r(self.text_has),
+            "calibration": self.calibration.iter().map(|(lo, hi, n, right)| json!({"low": lo, "high": hi, "answers": n, "right": right})).collect::<Vec<_>>(),
             "per_kind": self.per_kind.iter().map(|(k, (p, n))| (k.clone(), json!({"passed": p, "n": n}))).collect::<serde_json::Map<_, _>>(),
         })
     }

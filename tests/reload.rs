@@ -4,6 +4,8 @@
 //! `imagebot serve` is reloaded end to end in tests/http.rs.)
 
 mod common;
+#[path = "support/server.rs"]
+mod server;
 
 use imagebot::channels::reload::{self, LiveKnowledge, ReloadOptions, ReloadOutcome};
 use imagebot::{answer, Conversation, Knowledge};
@@ -166,7 +168,6 @@ async fn sighup_reloads() {
 #[cfg(unix)]
 #[test]
 fn imagebot_telegram_reloads_on_sighup() {
-    use std::io::Read;
     use std::process::{Command, Stdio};
     let dir = common::knowledge_copy();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -191,22 +192,7 @@ fn imagebot_telegram_reloads_on_sighup() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let log = Arc::new(std::sync::Mutex::new(String::new()));
-    {
-        let log = log.clone();
-        let mut err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = err.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                log.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
-        });
-    }
+    let log = server::drain(child.stderr.take().unwrap());
     let wait_for = |want: &str| {
         let start = Instant::now();
         loop {

@@ -22,23 +22,9 @@ fn ask(kb: &Knowledge, q: &str) -> Reply {
 
 /// Runs the binary on a database, with standard input.
 fn run_db(db: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("IMAGEBOT_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start imagebot");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = bin();
+    cmd.arg("--db").arg(db).args(args).env_remove("IMAGEBOT_DB");
+    common::feed(cmd, stdin)
 }
 
 fn stdout(o: &Output) -> String {

@@ -20,8 +20,14 @@ pub fn bin() -> Command {
 
 /// Runs the binary with arguments and standard input.
 pub fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = bin()
-        .args(args)
+    let mut cmd = bin();
+    cmd.args(args);
+    feed(cmd, stdin)
+}
+
+/// Runs a command with standard input, collecting its output.
+pub fn feed(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -33,22 +33,7 @@ impl Server {
             .spawn()
             .expect("start imagebot serve");
         // Drain the log so the server never blocks on a full pipe.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        {
-            let buf = stderr.clone();
-            let mut err = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = err.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    buf.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&chunk[..n]));
-                }
-            });
-        }
+        let stderr = drain(child.stderr.take().unwrap());
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -107,4 +92,23 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads a child's stderr into a shared string on a thread of its own, so
+/// the child never blocks on a full pipe and a test can read its log.
+pub fn drain(mut err: std::process::ChildStderr) -> Arc<Mutex<String>> {
+    let log = Arc::new(Mutex::new(String::new()));
+    let buf = log.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = err.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            buf.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    log
 }
