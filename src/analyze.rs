@@ -107,6 +107,9 @@ pub enum Fuzz {
 }
 
 struct Form {
+    /// The form is, or contains, a domain word ("光有镜像" holds 镜像): a
+    /// message with it is in the domain even though the form's own concept is not.
+    anchoring: bool,
     fuzz: Fuzz,
     toks: Vec<Tok>,
     text: String,
@@ -187,10 +190,12 @@ impl Lexicon {
     /// `targets` are the English words a typo may be corrected to; `known`
     /// words are never corrected but are no target either (the words of
     /// vetoes and other products: "ping" must not become "png").
+    /// `is_anchor` says which concepts place a message in the domain.
     pub fn build<'a>(
         pairs: impl IntoIterator<Item = (&'a str, usize, Fuzz)>,
         targets: impl IntoIterator<Item = String>,
         known: impl IntoIterator<Item = String>,
+        is_anchor: impl Fn(usize) -> bool,
     ) -> Lexicon {
         let stemmer = Stemmer::create(Algorithm::English);
         let vocab = EnglishVocab::build(targets, known, &stemmer);
@@ -230,12 +235,25 @@ impl Lexicon {
                 }
             }
             lex.forms.push(Form {
+                anchoring: false,
                 fuzz,
                 toks,
                 text: form.to_string(),
                 concepts: vec![concept],
                 readings,
             });
+        }
+        let anchors: Vec<Vec<Tok>> = lex
+            .forms
+            .iter()
+            .filter(|f| f.concepts.iter().any(|&c| is_anchor(c)))
+            .map(|f| f.toks.clone())
+            .collect();
+        for f in &mut lex.forms {
+            f.anchoring = f.concepts.iter().any(|&c| is_anchor(c))
+                || anchors.iter().any(|a| {
+                    a.len() < f.toks.len() && f.toks.windows(a.len()).any(|w| w == a.as_slice())
+                });
         }
         lex
     }
@@ -374,6 +392,7 @@ pub fn analyze_terms(kb: &Knowledge, message: &str) -> Analysis {
     let mut keys = Vec::new();
     let mut type_order: Vec<usize> = Vec::new();
     let mut prev_free: Option<char> = None;
+    let mut anchor_hit = false;
     let mut i = 0;
     while i < toks.len() {
         if let Some((f, len, fuzzy)) = lex.best_at(&toks, &han_readings, i) {
@@ -389,6 +408,7 @@ pub fn analyze_terms(kb: &Knowledge, message: &str) -> Analysis {
                     keys.push(Key::Concept(c));
                 }
             }
+            anchor_hit |= form.anchoring;
             hits.push(Hit {
                 concepts: form.concepts.clone(),
                 surface: surface(&toks[i..i + len]),
@@ -421,7 +441,8 @@ pub fn analyze_terms(kb: &Knowledge, message: &str) -> Analysis {
         i += 1;
     }
     let types = refine_types(kb, &present, type_order);
-    let anchored = !types.is_empty()
+    let anchored = anchor_hit
+        || !types.is_empty()
         || present
             .iter()
             .enumerate()
@@ -612,6 +633,7 @@ mod tests {
             ],
             ["custom", "image", "what", "sharing", "marketplace", "size"].map(String::from),
             ["png".to_string()],
+            |c| c == 2,
         )
     }
 

@@ -609,6 +609,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
             .map(|(f, c)| (f.as_str(), *c, fuzz(&concepts[*c]))),
         targets,
         known,
+        |c| concepts[c].anchor || matches!(concepts[c].kind, ConceptKind::Type(_)),
     );
     let find_concept = |id: &str| concepts.iter().position(|c| c.id == id);
     let special = Special {
