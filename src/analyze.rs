@@ -56,8 +56,6 @@ pub struct Analysis {
     pub foreign: bool,
     /// 镜像 / image used in another sense: the concept that says so.
     pub veto: Option<usize>,
-    /// Number of tokens.
-    pub tokens: usize,
 }
 
 impl Analysis {
@@ -467,7 +465,6 @@ pub fn analyze_terms(kb: &Knowledge, message: &str) -> Analysis {
         anchored,
         foreign,
         veto,
-        tokens: toks.len(),
     }
 }
 

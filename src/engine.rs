@@ -3,7 +3,7 @@
 
 use crate::analyze::{analyze, Analysis};
 use crate::dialogue::Conversation;
-use crate::knowledge::{Attribute, ConceptKind, Knowledge, RouteKind, Text, TopicRoute};
+use crate::knowledge::{Attribute, Knowledge, RouteKind, Text, TopicRoute};
 use crate::markup::to_plain;
 use crate::matcher::{gap, score, Candidate};
 use crate::normalize::to_traditional;
@@ -454,8 +454,7 @@ fn has_evidence(kb: &Knowledge, a: &Analysis) -> bool {
     let s = &kb.special;
     a.hits.iter().flat_map(|h| h.concepts.iter()).any(|&c| {
         let concept = &kb.concepts[c];
-        concept.similarity
-            && concept.kind == ConceptKind::Plain
+        concept.is_intent()
             && !concept.foreign
             && Some(c) != s.greeting
             && Some(c) != s.thanks
@@ -500,7 +499,7 @@ fn answer_types(
     if let Some(attr) = t.attribute {
         let mut only: Option<usize> = None;
         for (c, concept) in kb.concepts.iter().enumerate() {
-            if !a.has(c) || !concept.similarity || concept.kind != ConceptKind::Plain {
+            if !a.has(c) || !concept.is_intent() {
                 continue;
             }
             // Only words that no other type's cells use at all.
@@ -618,11 +617,7 @@ fn compose(cx: &Ctx, topic: usize, types: &[usize], a: &Analysis, confidence: f3
             Some(RouteKind::Ticket) => Route::Ticket {
                 url: kb.routes.ticket_url.clone(),
             },
-            Some(RouteKind::Vendor) => Route::Vendor {
-                channels: kb.routes.vendor_channels.clone(),
-                where_: kb.routes.vendor_where.clone(),
-                fallback: kb.routes.vendor_fallback.clone(),
-            },
+            Some(RouteKind::Vendor) => vendor_route(kb),
             None => {
                 markup.push('\n');
                 markup.push_str(cx.text(&kb.messages.clarify));
@@ -690,16 +685,11 @@ fn capitalize(s: &str) -> String {
 /// the review is in the description).
 fn neighbour(kb: &Knowledge, ty: usize, attr: Attribute, a: &Analysis) -> Option<Attribute> {
     let t = &kb.types[ty];
+    t.cells[attr.index()].as_ref()?;
     let primary = &t.cell_concepts[attr.index()];
     let asked: Vec<usize> = (0..kb.concepts.len())
-        .filter(|&c| {
-            a.has(c)
-                && kb.concepts[c].similarity
-                && kb.concepts[c].kind == ConceptKind::Plain
-                && !primary.contains(&c)
-        })
+        .filter(|&c| a.has(c) && kb.concepts[c].is_intent() && !primary.contains(&c))
         .collect();
-    t.cells[attr.index()].as_ref()?;
     Attribute::ALL
         .into_iter()
         .filter(|&other| other != attr && t.cells[other.index()].is_some())

@@ -92,14 +92,6 @@ impl Index {
         index
     }
 
-    pub fn len(&self) -> usize {
-        self.phrasings.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.phrasings.is_empty()
-    }
-
     /// The best phrasing of every topic that shares a term with the
     /// message, by weighted Dice similarity: 2·(weight of shared terms) /
     /// (weight of the message + weight of the phrasing). Terms in a large
@@ -160,7 +152,6 @@ pub struct Candidate {
 /// The literal words of all rules, found in a message in one pass.
 #[derive(Debug, Default)]
 pub struct Literals {
-    words: Vec<String>,
     automaton: Option<AhoCorasick>,
 }
 
@@ -171,7 +162,7 @@ impl Literals {
         } else {
             AhoCorasick::new(&words).ok()
         };
-        Literals { words, automaton }
+        Literals { automaton }
     }
 
     /// The numbers of the literal words in `text`, sorted.
@@ -186,10 +177,6 @@ impl Literals {
         found.sort_unstable();
         found.dedup();
         found
-    }
-
-    pub fn word(&self, id: usize) -> &str {
-        &self.words[id]
     }
 }
 

@@ -144,6 +144,13 @@ pub struct Concept {
     pub fuzzy: bool,
 }
 
+impl Concept {
+    /// A word that says what is asked (not a type name, gap or slot filler).
+    pub fn is_intent(&self) -> bool {
+        self.similarity && self.kind == ConceptKind::Plain
+    }
+}
+
 #[derive(Debug)]
 pub struct Gap {
     pub id: String,
