@@ -65,6 +65,12 @@ pub fn decline_reason(kind: ReplyKind) -> &'static str {
     }
 }
 
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn family(s: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(s, "# HELP {name} {help}");
+    let _ = writeln!(s, "# TYPE {name} {kind}");
+}
+
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -106,11 +112,12 @@ impl Metrics {
     pub fn render(&self, sessions: SessionStats) -> String {
         let m = self.lock();
         let mut s = String::with_capacity(4096);
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_http_requests_total HTTP requests by route and status."
+        family(
+            &mut s,
+            "imagebot_http_requests_total",
+            "counter",
+            "HTTP requests by route and status.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_http_requests_total counter");
         for ((path, status), n) in &m.requests {
             let _ = writeln!(
                 s,
@@ -118,11 +125,12 @@ impl Metrics {
                 escape(path)
             );
         }
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_http_request_duration_seconds Time to answer an HTTP request."
+        family(
+            &mut s,
+            "imagebot_http_request_duration_seconds",
+            "histogram",
+            "Time to answer an HTTP request.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_http_request_duration_seconds histogram");
         for (path, h) in &m.latency {
             let path = escape(path);
             let mut cumulative = 0;
@@ -149,11 +157,12 @@ impl Metrics {
                 h.count
             );
         }
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_answers_total Replies that answered an FAQ topic, by topic."
+        family(
+            &mut s,
+            "imagebot_answers_total",
+            "counter",
+            "Replies that answered an FAQ topic, by topic.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_answers_total counter");
         for (topic, n) in &m.answers {
             let _ = writeln!(
                 s,
@@ -161,36 +170,44 @@ impl Metrics {
                 escape(topic)
             );
         }
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_declines_total Replies that answered no topic, by reason."
+        family(
+            &mut s,
+            "imagebot_declines_total",
+            "counter",
+            "Replies that answered no topic, by reason.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_declines_total counter");
         for (reason, n) in &m.declines {
             let _ = writeln!(s, "imagebot_declines_total{{reason=\"{reason}\"}} {n}");
         }
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_routes_total Replies that sent the user somewhere, by route kind."
+        family(
+            &mut s,
+            "imagebot_routes_total",
+            "counter",
+            "Replies that sent the user somewhere, by route kind.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_routes_total counter");
         for (kind, n) in &m.routes {
             let _ = writeln!(s, "imagebot_routes_total{{kind=\"{kind}\"}} {n}");
         }
-        let _ = writeln!(s, "# HELP imagebot_sessions Conversations kept in memory.");
-        let _ = writeln!(s, "# TYPE imagebot_sessions gauge");
+        family(
+            &mut s,
+            "imagebot_sessions",
+            "gauge",
+            "Conversations kept in memory.",
+        );
         let _ = writeln!(s, "imagebot_sessions {}", sessions.active);
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_sessions_expired_total Sessions dropped after their idle time."
+        family(
+            &mut s,
+            "imagebot_sessions_expired_total",
+            "counter",
+            "Sessions dropped after their idle time.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_sessions_expired_total counter");
         let _ = writeln!(s, "imagebot_sessions_expired_total {}", sessions.expired);
-        let _ = writeln!(
-            s,
-            "# HELP imagebot_sessions_evicted_total Sessions dropped to keep under the cap."
+        family(
+            &mut s,
+            "imagebot_sessions_evicted_total",
+            "counter",
+            "Sessions dropped to keep under the cap.",
         );
-        let _ = writeln!(s, "# TYPE imagebot_sessions_evicted_total counter");
         let _ = writeln!(s, "imagebot_sessions_evicted_total {}", sessions.evicted);
         s
     }
@@ -205,11 +222,7 @@ pub fn render_live(
     limits: &[(&'static str, LimiterStats)],
 ) -> String {
     let mut s = String::with_capacity(1024);
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_knowledge_reloads_total Knowledge reloads (SIGHUP or --watch), by result: ok, or refused (the new version failed `imagebot check`; the previous one kept answering)."
-    );
-    let _ = writeln!(s, "# TYPE imagebot_knowledge_reloads_total counter");
+    family(&mut s, "imagebot_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP or --watch), by result: ok, or refused (the new version failed `imagebot check`; the previous one kept answering).");
     let _ = writeln!(
         s,
         "imagebot_knowledge_reloads_total{{result=\"ok\"}} {}",
@@ -220,23 +233,26 @@ pub fn render_live(
         "imagebot_knowledge_reloads_total{{result=\"refused\"}} {}",
         reloads.refused
     );
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_knowledge_generation The knowledge version answering: 0 at start, +1 a successful reload."
+    family(
+        &mut s,
+        "imagebot_knowledge_generation",
+        "gauge",
+        "The knowledge version answering: 0 at start, +1 a successful reload.",
     );
-    let _ = writeln!(s, "# TYPE imagebot_knowledge_generation gauge");
     let _ = writeln!(s, "imagebot_knowledge_generation {}", reloads.generation);
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_knowledge_topics Topics in the knowledge answering."
+    family(
+        &mut s,
+        "imagebot_knowledge_topics",
+        "gauge",
+        "Topics in the knowledge answering.",
     );
-    let _ = writeln!(s, "# TYPE imagebot_knowledge_topics gauge");
     let _ = writeln!(s, "imagebot_knowledge_topics {topics}");
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_rate_limited_total Messages refused with 429, by the limit that refused them (session or ip)."
+    family(
+        &mut s,
+        "imagebot_rate_limited_total",
+        "counter",
+        "Messages refused with 429, by the limit that refused them (session or ip).",
     );
-    let _ = writeln!(s, "# TYPE imagebot_rate_limited_total counter");
     for (by, st) in limits {
         let _ = writeln!(
             s,
@@ -244,11 +260,12 @@ pub fn render_live(
             st.limited
         );
     }
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_rate_limit_buckets Token buckets kept in memory, by limit."
+    family(
+        &mut s,
+        "imagebot_rate_limit_buckets",
+        "gauge",
+        "Token buckets kept in memory, by limit.",
     );
-    let _ = writeln!(s, "# TYPE imagebot_rate_limit_buckets gauge");
     for (by, st) in limits {
         let _ = writeln!(
             s,
@@ -256,13 +273,11 @@ pub fn render_live(
             st.buckets
         );
     }
-    let _ = writeln!(
-        s,
-        "# HELP imagebot_rate_limit_buckets_evicted_total Buckets dropped to keep under the cap, by limit."
-    );
-    let _ = writeln!(
-        s,
-        "# TYPE imagebot_rate_limit_buckets_evicted_total counter"
+    family(
+        &mut s,
+        "imagebot_rate_limit_buckets_evicted_total",
+        "counter",
+        "Buckets dropped to keep under the cap, by limit.",
     );
     for (by, st) in limits {
         let _ = writeln!(
