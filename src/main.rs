@@ -3,8 +3,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use imagebot::channels::{cli, http, ratelimit};
-use imagebot::Knowledge;
+use imagebot_channels::{cli, http, ratelimit};
+use imagebot_core::Assistant;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,12 +31,12 @@ struct Args {
 
 /// The recorder of a front end: none with --no-record, or (said on stderr,
 /// and the answers still come) when the database cannot be opened.
-fn recorder(db: Option<&std::path::Path>, no_record: bool) -> Option<imagebot::triage::Recorder> {
+fn recorder(db: Option<&std::path::Path>, no_record: bool) -> Option<imagebot_records::Recorder> {
     if no_record {
         return None;
     }
-    let path = imagebot::triage::db_path(db);
-    match imagebot::triage::Recorder::open(&path) {
+    let path = imagebot_records::db_path(db);
+    match imagebot_records::Recorder::open(&path) {
         Ok(r) => Some(r),
         Err(e) => {
             eprintln!("imagebot: not recording ({e})");
@@ -70,7 +70,7 @@ enum Command {
     /// The records of escalations and unanswered questions, for the support team.
     Triage {
         #[command(subcommand)]
-        command: imagebot::triage::cli::TriageCommand,
+        command: imagebot_records::cli::TriageCommand,
     },
     /// Run labelled cases (the format of dev.jsonl) and print the metrics.
     Eval {
@@ -141,18 +141,18 @@ struct LiveArgs {
 }
 
 impl LiveArgs {
-    fn reload(&self) -> imagebot::channels::reload::ReloadOptions {
-        imagebot::channels::reload::ReloadOptions {
+    fn reload(&self) -> imagebot_channels::reload::ReloadOptions {
+        imagebot_channels::reload::ReloadOptions {
             watch: self.watch,
             ..Default::default()
         }
     }
 }
 
-fn load(dir: &Option<PathBuf>) -> Result<Knowledge> {
+fn load(dir: &Option<PathBuf>) -> Result<Assistant> {
     match dir {
-        Some(d) => Knowledge::from_dir(d).with_context(|| format!("cannot load the knowledge in {}", d.display())),
-        None => Knowledge::builtin().context("the built-in knowledge is broken (rebuild after running `imagebot check --knowledge knowledge`)"),
+        Some(d) => Assistant::from_dir(d).with_context(|| format!("cannot load the knowledge in {}", d.display())),
+        None => Assistant::builtin().context("the built-in knowledge is broken (rebuild after running `imagebot check --knowledge knowledge`)"),
     }
 }
 
@@ -186,8 +186,8 @@ fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Triage { command } => {
-            let db = imagebot::triage::db_path(args.db.as_deref());
-            imagebot::triage::cli::run(&db, &command, &mut std::io::stdout().lock())?;
+            let db = imagebot_records::db_path(args.db.as_deref());
+            imagebot_records::cli::run(&db, &command, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
@@ -228,7 +228,7 @@ fn run(args: Args) -> Result<ExitCode> {
             state,
             live,
         } => {
-            use imagebot::channels::telegram;
+            use imagebot_channels::telegram;
             let config = telegram::TelegramConfig::new(
                 token_file.as_deref(),
                 webhook.as_deref().zip(listen),

@@ -167,10 +167,11 @@ fn empty_cell_without_a_gap_note() {
     );
     assert_fails_with(
         &dir,
+        // The attribute names are an enum of the schema: a misspelt one is
+        // a parse error with its line and column.
         &[
-            "type custom",
-            "gap for unknown attribute \"securityx\"",
-            "no security cell and no gap note",
+            "types.toml: TOML parse error at line",
+            "unknown variant `securityx`, expected one of `description`, `fee`, `security`, `billing`, `limits`",
         ],
     );
 }
@@ -212,4 +213,24 @@ fn a_good_copy_passes() {
     let dir = knowledge_copy();
     let (ok, err) = check(dir.path());
     assert!(ok, "{err}");
+}
+
+#[test]
+fn a_missing_role_concept_is_a_warning() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "lexicon.toml",
+        "id = \"identity\"",
+        "id = \"who-are-you\"",
+    );
+    let (ok, err) = check(dir.path());
+    assert!(
+        ok,
+        "a missing role concept only loses its behaviour:\n{err}"
+    );
+    assert!(
+        err.contains("warning: lexicon.toml: no concept \"identity\""),
+        "{err}"
+    );
 }

@@ -1,17 +1,17 @@
 //! The engine on the real knowledge: every cell of the document's tables is
 //! answered with its own fact, and the conversational behaviours a user sees.
 
-use imagebot::{answer, Conversation, Knowledge, ReplyKind};
+use imagebot_core::{answer, Assistant, Conversation, ReplyKind};
 use std::sync::LazyLock;
 
-static KB: LazyLock<Knowledge> =
-    LazyLock::new(|| Knowledge::builtin().expect("built-in knowledge"));
+static KB: LazyLock<Assistant> =
+    LazyLock::new(|| Assistant::builtin().expect("built-in knowledge"));
 
-fn ask(q: &str) -> imagebot::Reply {
+fn ask(q: &str) -> imagebot_core::Reply {
     answer(&KB, &mut Conversation::new(), q)
 }
 
-fn talk(turns: &[&str]) -> Vec<imagebot::Reply> {
+fn talk(turns: &[&str]) -> Vec<imagebot_core::Reply> {
     let mut conv = Conversation::new();
     turns.iter().map(|t| answer(&KB, &mut conv, t)).collect()
 }
@@ -294,7 +294,7 @@ fn reply_language_follows_the_question() {
     assert!(ask("什么是镜像").text.contains("装机盘"));
     assert!(ask("什麼是鏡像").text.contains("裝機盤"));
     let mut conv = Conversation {
-        lang: Some(imagebot::Lang::En),
+        lang: Some(imagebot_core::Lang::En),
         ..Conversation::default()
     };
     assert!(

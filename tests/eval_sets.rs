@@ -1,12 +1,12 @@
 //! The labelled cases through `imagebot eval`'s code: the project's own
 //! cases in tests/data/, and the shared development set when it is there.
 
-use imagebot::eval::{load_cases, run_cases, Report};
-use imagebot::Knowledge;
+use imagebot_core::eval::{load_cases, run_cases, Report};
+use imagebot_core::Assistant;
 use std::path::Path;
 
 fn run_set(path: &Path, min: f64) {
-    let kb = Knowledge::builtin().expect("built-in knowledge loads");
+    let kb = Assistant::builtin().expect("built-in knowledge loads");
     let cases = load_cases(path).expect("cases load");
     let results = run_cases(&kb, &cases);
     let report = Report::new(&results);

@@ -1,13 +1,13 @@
 //! Hostile input: any Unicode string gets a reply, never a panic, at a cost
 //! bounded by the documented cap (messages are cut to 1,000 characters).
 
-use imagebot::normalize::MAX_CHARS;
-use imagebot::{answer, Conversation, Knowledge, ReplyKind};
+use imagebot_core::normalize::MAX_CHARS;
+use imagebot_core::{answer, Assistant, Conversation, ReplyKind};
 use proptest::prelude::*;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-static KB: LazyLock<Knowledge> = LazyLock::new(|| Knowledge::builtin().unwrap());
+static KB: LazyLock<Assistant> = LazyLock::new(|| Assistant::builtin().unwrap());
 
 fn tricky_char() -> impl Strategy<Value = char> {
     prop_oneof![

@@ -7,21 +7,21 @@ mod common;
 #[path = "support/server.rs"]
 mod server;
 
-use imagebot::channels::reload::{self, LiveKnowledge, ReloadOptions, ReloadOutcome};
-use imagebot::{answer, Conversation, Knowledge};
+use imagebot_channels::reload::{self, LiveKnowledge, ReloadOptions, ReloadOutcome};
+use imagebot_core::{answer, Assistant, Conversation};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const OLD_END: &str = "镜像即云服务器的“装机盘”。";
 
-fn what_is(kb: &Knowledge) -> String {
+fn what_is(kb: &Assistant) -> String {
     answer(kb, &mut Conversation::new(), "镜像是什么").text
 }
 
 fn live_copy() -> (tempfile::TempDir, Arc<LiveKnowledge>) {
     let dir = common::knowledge_copy();
-    let kb = Knowledge::from_dir(dir.path()).unwrap();
+    let kb = Assistant::from_dir(dir.path()).unwrap();
     let live = LiveKnowledge::new(kb, Some(dir.path().to_path_buf()));
     (dir, live)
 }
@@ -80,7 +80,10 @@ fn a_version_check_rejects_is_refused() {
     let ReloadOutcome::Refused { problems } = live.reload() else {
         panic!("accepted");
     };
-    assert_eq!(problems, imagebot::check::check_dir(dir.path()).problems);
+    assert_eq!(
+        problems,
+        imagebot_core::check::check_dir(dir.path()).problems
+    );
     assert!(
         problems[0].contains("the phrasing \"共享镜像要付费吗\" is answered with image-billing"),
         "{problems:?}"
@@ -141,7 +144,7 @@ async fn watch_reloads_a_changed_folder_and_skips_a_broken_one() {
         assert!(start.elapsed() < Duration::from_secs(20), "no reaction");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(live.get().topic("what-is-image-2").is_none());
+    assert!(live.get().kb.topic("what-is-image-2").is_none());
     task.abort();
 }
 

@@ -5,18 +5,19 @@
 mod common;
 
 use common::bin;
-use imagebot::triage::{self, Recorder};
-use imagebot::{answer, Conversation, Knowledge, Reply};
+use imagebot_core::escalation;
+use imagebot_core::{answer, Assistant, Conversation, Reply};
+use imagebot_records::{self as triage, Recorder};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-fn kb() -> Knowledge {
-    Knowledge::builtin().expect("built-in knowledge")
+fn kb() -> Assistant {
+    Assistant::builtin().expect("built-in knowledge")
 }
 
-fn ask(kb: &Knowledge, q: &str) -> Reply {
+fn ask(kb: &Assistant, q: &str) -> Reply {
     answer(kb, &mut Conversation::new(), q)
 }
 
@@ -185,7 +186,7 @@ fn a_ticket_draft_carries_every_extracted_field() {
 
 #[test]
 fn extraction_of_ids_regions_and_os() {
-    let x = triage::extract("实例 ins-abc12345 和 INS-def67890 用的镜像 img-00000001，在北京，系统是 Windows Server 2012 R2");
+    let x = escalation::extract("实例 ins-abc12345 和 INS-def67890 用的镜像 img-00000001，在北京，系统是 Windows Server 2012 R2");
     assert_eq!(x.instance_ids, ["ins-abc12345", "ins-def67890"]);
     assert_eq!(x.image_ids, ["img-00000001"]);
     assert_eq!(x.region.as_deref(), Some("ap-beijing"));
@@ -201,8 +202,12 @@ fn extraction_of_ids_regions_and_os() {
         ("法蘭克福", "eu-frankfurt"),
         ("東京", "ap-tokyo"),
     ] {
-        assert_eq!(triage::extract(m).region.as_deref(), Some(region), "{m}");
-        let r = triage::region_by_code(region).unwrap();
+        assert_eq!(
+            escalation::extract(m).region.as_deref(),
+            Some(region),
+            "{m}"
+        );
+        let r = escalation::region_by_code(region).unwrap();
         assert_eq!(r.code, region);
     }
     for (m, os) in [
@@ -211,9 +216,9 @@ fn extraction_of_ids_regions_and_os() {
         ("CentOS Stream 9", "CentOS Stream 9"),
         ("win2019", "Windows Server 2019"),
     ] {
-        assert_eq!(triage::extract(m).os.as_deref(), Some(os), "{m}");
+        assert_eq!(escalation::extract(m).os.as_deref(), Some(os), "{m}");
     }
-    assert!(triage::extract("镜像怎么收费").is_empty());
+    assert!(escalation::extract("镜像怎么收费").is_empty());
 }
 
 #[test]
@@ -383,7 +388,7 @@ fn recording_keeps_escalations_and_unanswered_questions_only() {
             "escalation:ticket",
             "escalation:vendor",
             "escalation:clarify",
-            "unanswered:decline",
+            "unanswered:out_of_scope",
             "unanswered:mirror"
         ]
     );
@@ -446,11 +451,11 @@ fn the_schema_is_versioned_and_a_newer_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.db");
     let rec = Recorder::open(&path).unwrap();
-    assert_eq!(rec.schema_version().unwrap(), 1);
+    assert_eq!(rec.schema_version().unwrap(), 2);
     drop(rec);
     // Reopening migrates nothing and keeps WAL.
     let rec = Recorder::open(&path).unwrap();
-    assert_eq!(rec.schema_version().unwrap(), 1);
+    assert_eq!(rec.schema_version().unwrap(), 2);
     drop(rec);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
@@ -692,12 +697,15 @@ fn triage_list_text_json_and_filters() {
     let s = stdout(&out);
     let lines: Vec<&str> = s.lines().collect();
     assert_eq!(lines.len(), 9, "{s}");
-    assert!(lines[0].starts_with("id  time                  channel   what     topic          type         region        ids"), "{s}");
+    assert!(lines[0].starts_with("id  time                  channel   what          topic          type         region        ids"), "{s}");
     // Newest first.
-    assert!(lines[1].starts_with("8   2025-06-02T00:06:40Z  cli       ticket   image-trouble  shared       -             ins-0a1b2c3d  共享镜像启动后网络不通"), "{s}");
-    assert!(lines[8].starts_with("1   2025-06-01T01:00:00Z  cli       ticket   image-trouble  public       ap-guangzhou  img-abcd1234  我在广州的公共镜像"), "{s}");
-    assert!(s.contains("telegram  clarify  image-trouble  -"), "{s}");
-    assert!(s.contains("cli       decline  -"), "{s}");
+    assert!(lines[1].starts_with("8   2025-06-02T00:06:40Z  cli       ticket        image-trouble  shared       -             ins-0a1b2c3d  共享镜像启动后网络不通"), "{s}");
+    assert!(lines[8].starts_with("1   2025-06-01T01:00:00Z  cli       ticket        image-trouble  public       ap-guangzhou  img-abcd1234  我在广州的公共镜像"), "{s}");
+    assert!(
+        s.contains("telegram  clarify       image-trouble  -"),
+        "{s}"
+    );
+    assert!(s.contains("cli       out_of_scope  -"), "{s}");
 
     let out = run_db(&db, &["triage", "list", "--route", "ticket"], "");
     let s = stdout(&out);
@@ -758,7 +766,7 @@ escalations by topic:
   image-trouble      4
 
 unanswered by kind:
-  decline      4
+  out_of_scope      4
 
 by channel:
   cli           4
@@ -941,7 +949,7 @@ fn triage_commands_on_a_missing_or_empty_database() {
 }
 
 mod never_panics {
-    use imagebot::triage;
+    use imagebot_core::escalation;
     use proptest::prelude::*;
 
     proptest! {
@@ -952,17 +960,17 @@ mod never_panics {
         fn extraction_and_masking_take_any_text(
             s in "(\\PC|[「」『』“”‘’\"'：:，。\n]|报错|提示|显示|error: |says |img-|ins-|ap-|广州|centos |1[3-9][0-9]{9}|@a.com){0,40}"
         ) {
-            let x = triage::extract(&s);
+            let x = escalation::extract(&s);
             for id in x.image_ids.iter().chain(&x.instance_ids) {
                 prop_assert_eq!(id.len(), 12);
                 prop_assert!(id[4..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
             }
             if let Some(r) = &x.region {
-                prop_assert!(triage::region_by_code(r).is_some());
+                prop_assert!(escalation::region_by_code(r).is_some());
             }
-            prop_assert!(x.error.is_none_or(|e| e.chars().count() <= triage::extract::MAX_ERROR_CHARS));
-            let _ = triage::problem_kind(&s);
-            let _ = triage::mask(&s);
+            prop_assert!(x.error.is_none_or(|e| e.chars().count() <= escalation::extract::MAX_ERROR_CHARS));
+            let _ = escalation::problem_kind(&s);
+            let _ = imagebot_records::mask(&s);
         }
 
         /// A Chinese mobile number never survives masking.
@@ -972,7 +980,7 @@ mod never_panics {
             n in "1[3-9][0-9]{9}",
             post in "[a-z一-龥 ，]{0,8}",
         ) {
-            let masked = triage::mask(&format!("{pre}{n}{post}"));
+            let masked = imagebot_records::mask(&format!("{pre}{n}{post}"));
             prop_assert!(!masked.contains(&n), "{}", masked);
         }
     }

@@ -1,11 +1,11 @@
 //! Any bytes, as one or more messages of a conversation: a reply, never a panic.
 #![no_main]
 
-use imagebot::{answer, Conversation, Knowledge};
+use imagebot_core::{answer, Assistant, Conversation};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
-static KB: LazyLock<Knowledge> = LazyLock::new(|| Knowledge::builtin().expect("built-in knowledge"));
+static KB: LazyLock<Assistant> = LazyLock::new(|| Assistant::builtin().expect("built-in knowledge"));
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

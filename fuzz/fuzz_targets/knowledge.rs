@@ -2,7 +2,8 @@
 //! turn): the loader returns the knowledge or located problems, never panics.
 #![no_main]
 
-use imagebot::knowledge::{builtin_files, Knowledge};
+use imagebot_core::knowledge::builtin_files;
+use imagebot_core::Assistant;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,9 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let mut files = builtin_files();
     let i = which as usize % files.len();
     files[i].text = text;
-    match Knowledge::from_files(&files) {
+    match Assistant::from_files(&files) {
         Ok(kb) => {
-            let _ = imagebot::answer(&kb, &mut imagebot::Conversation::new(), "镜像如何计费？");
+            let _ = imagebot_core::answer(&kb, &mut imagebot_core::Conversation::new(), "镜像如何计费？");
         }
         Err(e) => assert!(!e.problems.is_empty()),
     }

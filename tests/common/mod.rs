@@ -73,3 +73,20 @@ pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     assert!(text.contains(from), "{file} does not contain {from:?}");
     std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
 }
+
+/// The number of topics in the built-in knowledge: tests read it, so a
+/// knowledge editor who adds a topic changes no test.
+pub fn topic_count() -> usize {
+    imagebot_core::Knowledge::builtin()
+        .expect("built-in knowledge")
+        .topics
+        .len()
+}
+
+/// The number of image types in the built-in knowledge.
+pub fn type_count() -> usize {
+    imagebot_core::Knowledge::builtin()
+        .expect("built-in knowledge")
+        .types
+        .len()
+}

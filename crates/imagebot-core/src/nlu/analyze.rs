@@ -1,0 +1,211 @@
+//! From normalized text to what the engine reasons about: tokens, the
+//! lexicon's concepts found in them, the image types named, and the terms
+//! used for similarity with the knowledge's phrasings.
+
+use super::lexicon::{readings, Lexicon, Tok};
+use super::literals::Literals;
+use crate::knowledge::{ConceptKind, Knowledge};
+use crate::normalize::{normalize, Normalized};
+
+/// Particles that say nothing about the question.
+const STOP_HAN: &str = "的了吗呢吧啊呀嘛哦么我你您它他她们";
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "am", "be", "do", "doe", "did", "i", "my", "me", "to", "of",
+    "in", "on", "for", "it", "can", "how", "what", "which", "there", "and", "or", "with", "about",
+    "ani", "you", "your", "we", "our", "this", "that", "have", "has", "at", "by", "from", "if",
+    "should", "would", "could", "will", "pleas", "so", "as", "get", "some", "their", "they",
+    "them",
+];
+
+/// A similarity term.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A concept that takes part in similarity, by its number.
+    Concept(usize),
+    /// A Chinese character outside any lexicon form.
+    Uni(char),
+    /// Two adjacent Chinese characters outside any lexicon form.
+    Bi(char, char),
+    /// An English word (stemmed) that is not a stop word.
+    Word(String),
+}
+
+/// A lexicon form found in the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The concepts of the form, by number.
+    pub concepts: Vec<usize>,
+    /// The words of the message that matched.
+    pub surface: String,
+    /// The form as written in the lexicon.
+    pub form: String,
+    /// Matched through a typo (homophone or one wrong character).
+    pub fuzzy: bool,
+}
+
+/// Everything the engine needs to know about one message.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The message, normalized.
+    pub norm: Normalized,
+    /// The lexicon forms found, in order.
+    pub hits: Vec<Hit>,
+    present: Vec<bool>,
+    /// Image types named, in order of first mention, after refinement.
+    pub types: Vec<usize>,
+    /// The similarity terms of the message.
+    pub keys: Vec<Key>,
+    /// The literal words of rules found in the text (their numbers, sorted).
+    pub literals: Vec<usize>,
+    /// A word of our domain (an image word or a type) is present.
+    pub anchored: bool,
+    /// A word of another product is present.
+    pub foreign: bool,
+    /// 镜像 / image used in another sense: the concept that says so.
+    pub veto: Option<usize>,
+}
+
+impl Analysis {
+    /// Whether a concept (by number) is present in the message.
+    pub fn has(&self, concept: usize) -> bool {
+        self.present.get(concept).copied().unwrap_or(false)
+    }
+}
+
+/// Analyzes one message against the knowledge.
+pub fn analyze(kb: &Knowledge, lexicon: &Lexicon, literals: &Literals, message: &str) -> Analysis {
+    let mut a = analyze_terms(kb, lexicon, message);
+    a.literals = literals.find(&a.norm.text);
+    a
+}
+
+/// Like [`analyze`], without looking for the rules' literal words (for
+/// indexing phrasings, where no rule is evaluated).
+pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
+    let norm = normalize(message);
+    let toks = lex.tokenize(&norm.text, true);
+    let han_readings: Vec<Vec<&'static str>> = toks
+        .iter()
+        .map(|t| match t {
+            Tok::Han(c) => readings(*c),
+            Tok::Word(_) => Vec::new(),
+        })
+        .collect();
+    let mut present = vec![false; kb.concepts.len()];
+    let mut hits = Vec::new();
+    let mut keys = Vec::new();
+    let mut type_order: Vec<usize> = Vec::new();
+    let mut prev_free: Option<char> = None;
+    let mut anchor_hit = false;
+    let mut i = 0;
+    while i < toks.len() {
+        if let Some((f, len, fuzzy)) = lex.best_at(&toks, &han_readings, i) {
+            let form = &lex.forms[f];
+            for &c in &form.concepts {
+                present[c] = true;
+                if let ConceptKind::Type(t) = kb.concepts[c].kind {
+                    if !type_order.contains(&t) {
+                        type_order.push(t);
+                    }
+                }
+                if kb.concepts[c].similarity {
+                    keys.push(Key::Concept(c));
+                }
+            }
+            anchor_hit |= form.anchoring;
+            hits.push(Hit {
+                concepts: form.concepts.clone(),
+                surface: surface(&toks[i..i + len]),
+                form: form.text.clone(),
+                fuzzy,
+            });
+            prev_free = None;
+            i += len;
+            continue;
+        }
+        match &toks[i] {
+            Tok::Han(c) => {
+                if STOP_HAN.contains(*c) {
+                    prev_free = None;
+                } else {
+                    keys.push(Key::Uni(*c));
+                    if let Some(p) = prev_free {
+                        keys.push(Key::Bi(p, *c));
+                    }
+                    prev_free = Some(*c);
+                }
+            }
+            Tok::Word(w) => {
+                prev_free = None;
+                if !STOP_WORDS.contains(&w.as_str()) {
+                    keys.push(Key::Word(w.clone()));
+                }
+            }
+        }
+        i += 1;
+    }
+    let types = refine_types(kb, &present, type_order);
+    let anchored = anchor_hit
+        || !types.is_empty()
+        || present
+            .iter()
+            .enumerate()
+            .any(|(c, &p)| p && kb.concepts[c].anchor);
+    let foreign = present
+        .iter()
+        .enumerate()
+        .any(|(c, &p)| p && kb.concepts[c].foreign);
+    let veto = present
+        .iter()
+        .enumerate()
+        .find(|(c, &p)| p && kb.concepts[*c].veto.is_some())
+        .map(|(c, _)| c);
+    let literals = Vec::new();
+    Analysis {
+        norm,
+        hits,
+        present,
+        types,
+        keys,
+        literals,
+        anchored,
+        foreign,
+        veto,
+    }
+}
+
+/// Applies `implies`/`refines`: sharing a custom image makes it a shared one.
+fn refine_types(kb: &Knowledge, present: &[bool], mut types: Vec<usize>) -> Vec<usize> {
+    for (c, concept) in kb.concepts.iter().enumerate() {
+        let Some(implied) = concept.implies else {
+            continue;
+        };
+        if !present[c] {
+            continue;
+        }
+        let refined = types.iter().any(|t| concept.refines.contains(t));
+        if refined || types.is_empty() {
+            types.retain(|t| !concept.refines.contains(t));
+            if !types.contains(&implied) {
+                types.push(implied);
+            }
+        }
+    }
+    types
+}
+
+fn surface(toks: &[Tok]) -> String {
+    let mut s = String::new();
+    for t in toks {
+        match t {
+            Tok::Han(c) => s.push(*c),
+            Tok::Word(w) => {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(w);
+            }
+        }
+    }
+    s
+}

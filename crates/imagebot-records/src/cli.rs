@@ -1,0 +1,353 @@
+//! `imagebot triage list|stats|export|purge`: the records for the support team.
+
+use crate::store::{Filter, Record, RecordKind, Recorder, Stats};
+use crate::{time, TriageError};
+use clap::{Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RouteArg {
+    Ticket,
+    Vendor,
+    Clarify,
+}
+
+impl RouteArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            RouteArg::Ticket => "ticket",
+            RouteArg::Vendor => "vendor",
+            RouteArg::Clarify => "clarify",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// RFC 4180: a header row, CRLF line ends, fields quoted when needed.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TriageCommand {
+    /// The records, newest first: escalations (ticket, vendor, clarify) and unanswered questions.
+    List {
+        /// Only records at or after this time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or an age such as 7d.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only escalations with this route.
+        #[arg(long, value_enum, conflicts_with = "unanswered")]
+        route: Option<RouteArg>,
+        /// Only unanswered questions.
+        #[arg(long)]
+        unanswered: bool,
+        /// At most this many (0: all).
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: usize,
+        /// Print a JSON array of records (every field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts per route, topic, channel and day; the most frequent unanswered questions, grouped.
+    Stats {
+        /// Only records at or after this time (as for list).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// How many groups of unanswered questions to show.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        top: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every record, oldest first, on standard output.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Only records at or after this time (as for list).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only escalations with this route.
+        #[arg(long, value_enum)]
+        route: Option<RouteArg>,
+    },
+    /// Delete the records older than an age, such as 30d (units s, m, h, d, w).
+    Purge {
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+    },
+}
+
+/// Runs a triage command on the database at `db`, writing to `out`.
+pub fn run(db: &Path, cmd: &TriageCommand, out: &mut dyn Write) -> Result<(), TriageError> {
+    let now = time::now();
+    let since = |s: &Option<String>| s.as_deref().map(|s| time::parse_since(s, now)).transpose();
+    match cmd {
+        TriageCommand::List {
+            since: s,
+            route,
+            unanswered,
+            limit,
+            json,
+        } => {
+            let filter = Filter {
+                since: since(s)?,
+                route: route.map(|r| r.as_str().to_string()),
+                kind: unanswered.then_some(RecordKind::Unanswered),
+                limit: (*limit > 0).then_some(*limit),
+                newest_first: true,
+            };
+            let rec = Recorder::open_existing(db)?;
+            let records = rec.list(&filter)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &records).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            } else {
+                write_table(out, &records)?;
+                if filter.limit == Some(records.len()) {
+                    writeln!(out, "(the newest {}; --limit 0 lists all)", records.len())?;
+                }
+            }
+        }
+        TriageCommand::Stats {
+            since: s,
+            top,
+            json,
+        } => {
+            let rec = Recorder::open_existing(db)?;
+            let stats = rec.stats(since(s)?, *top)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &stats).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            } else {
+                write_stats(out, &stats)?;
+            }
+        }
+        TriageCommand::Export {
+            format,
+            since: s,
+            route,
+        } => {
+            let filter = Filter {
+                since: since(s)?,
+                route: route.map(|r| r.as_str().to_string()),
+                ..Filter::default()
+            };
+            let rec = Recorder::open_existing(db)?;
+            let records = rec.list(&filter)?;
+            match format {
+                ExportFormat::Csv => write_csv(out, &records)?,
+                ExportFormat::Jsonl => {
+                    for r in &records {
+                        serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)?;
+                        out.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        TriageCommand::Purge { older_than } => {
+            let age = time::parse_age(older_than)?;
+            let rec = Recorder::open_existing(db)?;
+            let before = now.saturating_sub(age);
+            let n = rec.purge_before(before)?;
+            let left = rec.count()?;
+            writeln!(
+                out,
+                "purged {n} record(s) older than {older_than} (before {}); {left} left in {}",
+                time::format(before),
+                db.display()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn dash(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("-")
+}
+
+/// One line a record: aligned ASCII columns, the message last.
+fn write_table(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return writeln!(out, "no records");
+    }
+    let rows: Vec<[String; 9]> = records
+        .iter()
+        .map(|r| {
+            let ids: Vec<&str> = r
+                .image_ids
+                .iter()
+                .chain(&r.instance_ids)
+                .map(String::as_str)
+                .collect();
+            // After a clarify question the description holds the problem itself.
+            let text = r.description.as_deref().unwrap_or(&r.message);
+            let mut msg: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(60)
+                .collect();
+            if text.chars().count() > 60 {
+                msg.push('…');
+            }
+            [
+                r.id.to_string(),
+                r.time.clone(),
+                r.channel.clone(),
+                r.route.clone().unwrap_or_else(|| r.reply_kind.clone()),
+                dash(&r.topic).to_string(),
+                dash(&r.image_type).to_string(),
+                dash(&r.region).to_string(),
+                if ids.is_empty() {
+                    "-".into()
+                } else {
+                    ids.join(",")
+                },
+                msg,
+            ]
+        })
+        .collect();
+    let header = [
+        "id", "time", "channel", "what", "topic", "type", "region", "ids", "message",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let last = cells.len() - 1;
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i == last {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+fn write_stats(out: &mut dyn Write, s: &Stats) -> std::io::Result<()> {
+    if s.total == 0 {
+        return writeln!(out, "no records");
+    }
+    writeln!(
+        out,
+        "{} record(s) from {} to {}: {} escalation(s), {} unanswered",
+        s.total,
+        dash(&s.first),
+        dash(&s.last),
+        s.escalations,
+        s.unanswered
+    )?;
+    let section =
+        |out: &mut dyn Write, title: &str, rows: &[crate::Count]| -> std::io::Result<()> {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            writeln!(out, "\n{title}")?;
+            let w = rows
+                .iter()
+                .map(|c| c.key.chars().count())
+                .max()
+                .unwrap_or(0);
+            for c in rows {
+                writeln!(out, "  {:<w$}  {:>5}", c.key, c.count)?;
+            }
+            Ok(())
+        };
+    section(out, "escalations by route:", &s.by_route)?;
+    section(out, "escalations by topic:", &s.by_topic)?;
+    section(out, "unanswered by kind:", &s.unanswered_by_kind)?;
+    section(out, "by channel:", &s.by_channel)?;
+    writeln!(out, "\nby day (UTC)    escalations  unanswered")?;
+    for d in &s.by_day {
+        writeln!(
+            out,
+            "  {}  {:>11}  {:>10}",
+            d.day, d.escalations, d.unanswered
+        )?;
+    }
+    if !s.unanswered_groups.is_empty() {
+        writeln!(
+            out,
+            "\nmost frequent unanswered questions (candidates for new phrasings):"
+        )?;
+        for g in &s.unanswered_groups {
+            writeln!(out, "  {:>4}  {}", g.count, g.question)?;
+            if !g.variants.is_empty() {
+                writeln!(out, "        also: {}", g.variants.join(" | "))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,
+/// with quotes doubled.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The records as RFC 4180 CSV: a header row, CRLF after every row.
+pub fn write_csv(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
+    const HEADER: &str = "id,time,channel,kind,route,topic,image_type,reply_kind,lang,confidence,message,image_ids,instance_ids,region,os,error,category,description";
+    write!(out, "{HEADER}\r\n")?;
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    for r in records {
+        let fields = [
+            r.id.to_string(),
+            r.time.clone(),
+            r.channel.clone(),
+            r.kind.clone(),
+            opt(&r.route),
+            opt(&r.topic),
+            opt(&r.image_type),
+            r.reply_kind.clone(),
+            r.lang.clone(),
+            format!("{:.2}", r.confidence),
+            r.message.clone(),
+            r.image_ids.join(" "),
+            r.instance_ids.join(" "),
+            opt(&r.region),
+            opt(&r.os),
+            opt(&r.error),
+            opt(&r.category),
+            opt(&r.description),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        write!(out, "{}\r\n", row.join(","))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_follow_rfc_4180() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
+        assert_eq!(csv_field(""), "");
+    }
+}
