@@ -5,8 +5,14 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use imagebot_channels::{cli, http, ratelimit};
 use imagebot_core::Assistant;
+use mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+// Answering a message makes many small, short-lived allocations; mimalloc
+// serves them in about half the time of the system allocator.
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 #[derive(Parser)]
 #[command(

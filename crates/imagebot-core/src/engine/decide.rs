@@ -359,7 +359,7 @@ fn small_talk(kb: &Knowledge, a: &Analysis) -> Option<ReplyKind> {
 /// Words of intent of the message's own (not small talk, not a bare type).
 fn has_evidence(kb: &Knowledge, a: &Analysis) -> bool {
     let s = &kb.special;
-    a.hits.iter().flat_map(|h| h.concepts.iter()).any(|&c| {
+    a.found.iter().any(|&c| {
         let concept = &kb.concepts[c];
         concept.is_intent()
             && !concept.foreign
@@ -374,9 +374,9 @@ fn plan(case: &Case, trace: &mut Trace, topic: usize, confidence: f32, a: &Analy
     let kb = &case.bot.kb;
     let types = answer_types(case, trace, topic, a);
     let mut asked: Vec<usize> = a
-        .hits
+        .found
         .iter()
-        .flat_map(|h| h.concepts.iter().copied())
+        .copied()
         .filter(|&c| kb.concepts[c].is_intent())
         .collect();
     asked.sort_unstable();

@@ -2,7 +2,7 @@
 //! (`imagebot ask --explain`).
 
 use crate::knowledge::Knowledge;
-use crate::nlu::analyze::Analysis;
+use crate::nlu::analyze::{surface, Analysis};
 use crate::nlu::matcher::Candidate;
 use crate::nlu::Model;
 
@@ -30,17 +30,18 @@ impl Explanation {
             .hits
             .iter()
             .map(|h| {
-                let ids: Vec<&str> = h
-                    .concepts
+                let ids: Vec<&str> = model
+                    .lexicon
+                    .form_concepts(h.form)
                     .iter()
                     .map(|&c| kb.concepts[c].id.as_str())
                     .collect();
                 let typo = if h.fuzzy {
-                    format!(" (typo of \"{}\")", h.form)
+                    format!(" (typo of \"{}\")", model.lexicon.form_text(h.form))
                 } else {
                     String::new()
                 };
-                format!("{} \"{}\"{typo}", ids.join("+"), h.surface)
+                format!("{} \"{}\"{typo}", ids.join("+"), surface(a, h))
             })
             .collect();
         Explanation {

@@ -7,7 +7,8 @@
 //! [`MAX_CHARS`] characters first, so the cost is bounded.
 
 use crate::normalize::{fold_width, is_invisible, to_simplified_char};
-use regex::Regex;
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -50,6 +51,10 @@ impl Extracted {
 struct Prepared {
     orig: Vec<char>,
     fold: Vec<char>,
+    /// `fold` as a string, for automata and regexes.
+    text: String,
+    /// The char index of each byte offset of `text` that starts a char.
+    char_at: Vec<u32>,
 }
 
 fn prepare(message: &str) -> Prepared {
@@ -58,11 +63,51 @@ fn prepare(message: &str) -> Prepared {
         .filter(|&c| !is_invisible(c) || c == '\n')
         .take(MAX_CHARS)
         .collect();
-    let fold = orig
+    let fold: Vec<char> = orig
         .iter()
         .map(|&c| to_simplified_char(fold_width(c)).to_ascii_lowercase())
         .collect();
-    Prepared { orig, fold }
+    let text: String = fold.iter().collect();
+    let mut char_at = vec![0; text.len() + 1];
+    for (n, (b, _)) in text.char_indices().enumerate() {
+        char_at[b] = n as u32;
+    }
+    char_at[text.len()] = fold.len() as u32;
+    Prepared {
+        orig,
+        fold,
+        text,
+        char_at,
+    }
+}
+
+/// A fixed list of needles found in one pass (Aho-Corasick), each occurrence
+/// reported by char position: the same matches as searching for every
+/// needle in turn, without a scan per needle.
+struct Needles<T> {
+    ac: AhoCorasick,
+    tags: Vec<T>,
+}
+
+impl<T: Copy> Needles<T> {
+    fn new(needles: Vec<(String, T)>) -> Needles<T> {
+        let (words, tags): (Vec<String>, Vec<T>) = needles.into_iter().unzip();
+        let ac = AhoCorasick::new(&words).expect("fixed needles compile");
+        Needles { ac, tags }
+    }
+
+    /// Every occurrence: (char position, length in chars, needle number, tag).
+    fn find(&self, p: &Prepared) -> Vec<(usize, usize, usize, T)> {
+        self.ac
+            .find_overlapping_iter(&p.text)
+            .map(|m| {
+                let at = p.char_at[m.start()] as usize;
+                let end = p.char_at[m.end()] as usize;
+                let id = m.pattern().as_usize();
+                (at, end - at, id, self.tags[id])
+            })
+            .collect()
+    }
 }
 
 fn is_word(c: char) -> bool {
@@ -77,15 +122,15 @@ pub fn extract(message: &str) -> Extracted {
 /// The fields and the kind of problem of a message, folding it once.
 pub fn details(message: &str) -> (Extracted, ProblemKind) {
     let p = prepare(message);
-    (fields(&p), kind_of(&p.fold))
+    (fields(&p), kind_of(&p))
 }
 
 fn fields(p: &Prepared) -> Extracted {
     Extracted {
         image_ids: ids(&p.fold, "img-"),
         instance_ids: ids(&p.fold, "ins-"),
-        region: region(&p.fold).map(|r| r.code.to_string()),
-        os: os(&p.fold),
+        region: region(p).map(|r| r.code.to_string()),
+        os: os(p),
         error: error_text(p),
     }
 }
@@ -235,68 +280,67 @@ pub fn region_by_code(code: &str) -> Option<&'static Region> {
 /// Phrases that contain a region's name but do not name a region.
 const NOT_REGIONS: &[&str] = &["北京时间"];
 
-/// The first region named in a folded message; at one position the longest
-/// form wins (上海金融 over 上海).
-fn region(fold: &[char]) -> Option<&'static Region> {
-    let mut best: Option<(usize, usize, &'static Region)> = None;
-    let mut consider = |at: usize, len: usize, reg: &'static Region| {
-        let better = match best {
-            None => true,
-            Some((b_at, b_len, _)) => at < b_at || (at == b_at && len > b_len),
-        };
-        if better {
-            best = Some((at, len, reg));
-        }
-    };
-    for reg in REGIONS {
-        // The code; a zone ("ap-guangzhou-3") names its region.
-        let clen = reg.code.chars().count();
-        for at in find_all(fold, reg.code) {
-            let before_ok = at == 0 || !(is_word(fold[at - 1]) || fold[at - 1] == '-');
-            let after_ok = match fold.get(at + clen) {
-                None => true,
-                Some(&'-') => fold.get(at + clen + 1).is_some_and(|c| c.is_ascii_digit()),
-                Some(&c) => !is_word(c),
-            };
-            if before_ok && after_ok {
-                consider(at, clen, reg);
-            }
-        }
-        for form in std::iter::once(&reg.zh).chain(reg.zh_aliases) {
-            let len = form.chars().count();
-            for at in find_all(fold, form) {
-                let excluded = NOT_REGIONS.iter().any(|n| {
-                    // The excluded phrase starting where this form starts.
-                    starts_with_at(fold, at, n)
-                });
-                if !excluded {
-                    consider(at, len, reg);
-                }
-            }
-        }
-        let en = reg.en.to_ascii_lowercase();
-        for form in std::iter::once(en.as_str()).chain(reg.en_aliases.iter().copied()) {
-            let len = form.chars().count();
-            for at in find_all(fold, form) {
-                let before_ok = at == 0 || !is_word(fold[at - 1]);
-                let after_ok = fold.get(at + len).is_none_or(|&c| !is_word(c));
-                if before_ok && after_ok {
-                    consider(at, len, reg);
-                }
-            }
-        }
-    }
-    best.map(|b| b.2)
+/// How a region is written.
+#[derive(Debug, Clone, Copy)]
+enum RegionForm {
+    Code,
+    Zh,
+    En,
 }
 
-fn find_all(hay: &[char], needle: &str) -> Vec<usize> {
-    let first = match needle.chars().next() {
-        Some(c) => c,
-        None => return Vec::new(),
-    };
-    (0..hay.len())
-        .filter(|&i| hay[i] == first && starts_with_at(hay, i, needle))
-        .collect()
+/// Every region's code, Chinese and English forms, numbered in the order a
+/// tie at one position is settled (region by region).
+fn region_needles() -> &'static Needles<(usize, RegionForm)> {
+    static NEEDLES: OnceLock<Needles<(usize, RegionForm)>> = OnceLock::new();
+    NEEDLES.get_or_init(|| {
+        let mut needles = Vec::new();
+        for (i, reg) in REGIONS.iter().enumerate() {
+            needles.push((reg.code.to_string(), (i, RegionForm::Code)));
+            for form in std::iter::once(&reg.zh).chain(reg.zh_aliases) {
+                needles.push((form.to_string(), (i, RegionForm::Zh)));
+            }
+            needles.push((reg.en.to_ascii_lowercase(), (i, RegionForm::En)));
+            for form in reg.en_aliases {
+                needles.push((form.to_string(), (i, RegionForm::En)));
+            }
+        }
+        Needles::new(needles)
+    })
+}
+
+/// Is the region form found at `at` a real mention (not inside a word, a
+/// zone code names its region, 北京时间 names no region)?
+fn region_mention(fold: &[char], at: usize, len: usize, form: RegionForm) -> bool {
+    match form {
+        RegionForm::Code => {
+            let before_ok = at == 0 || !(is_word(fold[at - 1]) || fold[at - 1] == '-');
+            let after_ok = match fold.get(at + len) {
+                None => true,
+                Some(&'-') => fold.get(at + len + 1).is_some_and(|c| c.is_ascii_digit()),
+                Some(&c) => !is_word(c),
+            };
+            before_ok && after_ok
+        }
+        RegionForm::Zh => !NOT_REGIONS.iter().any(|n| starts_with_at(fold, at, n)),
+        RegionForm::En => {
+            let before_ok = at == 0 || !is_word(fold[at - 1]);
+            let after_ok = fold.get(at + len).is_none_or(|&c| !is_word(c));
+            before_ok && after_ok
+        }
+    }
+}
+
+/// The first region named in a folded message; at one position the longest
+/// form wins (上海金融 over 上海).
+fn region(p: &Prepared) -> Option<&'static Region> {
+    let fold = &p.fold;
+    region_needles()
+        .find(p)
+        .into_iter()
+        .filter(|&(at, len, _, (_, form))| region_mention(fold, at, len, form))
+        // Earliest, then longest, then first in the table.
+        .min_by_key(|&(at, len, id, _)| (at, std::cmp::Reverse(len), id))
+        .map(|(_, _, _, (i, _))| &REGIONS[i])
 }
 
 /// How to name what an OS pattern matched.
@@ -402,12 +446,22 @@ fn os_patterns() -> &'static [OsPattern] {
     })
 }
 
+/// All OS patterns at once: which of them match anywhere (most messages name none).
+fn os_set() -> &'static Option<RegexSet> {
+    static SET: OnceLock<Option<RegexSet>> = OnceLock::new();
+    SET.get_or_init(|| RegexSet::new(os_patterns().iter().map(|p| p.re.as_str())).ok())
+}
+
 /// The first operating system named in a folded message.
-fn os(fold: &[char]) -> Option<String> {
-    let text: String = fold.iter().collect();
+fn os(prepared: &Prepared) -> Option<String> {
+    let text = &prepared.text;
+    let matching = match os_set() {
+        Some(set) => set.matches(text),
+        None => return None,
+    };
     let mut best: Option<(usize, usize, String)> = None;
-    for p in os_patterns() {
-        for c in p.re.captures_iter(&text) {
+    for p in matching.iter().map(|i| &os_patterns()[i]) {
+        for c in p.re.captures_iter(text) {
             let Some(m) = c.get(0) else { continue };
             let before_ok = !text[..m.start()].chars().next_back().is_some_and(is_word);
             let after_ok = !text[m.end()..].chars().next().is_some_and(is_word);
@@ -782,25 +836,39 @@ const KIND_WORDS: &[(ProblemKind, &[&str])] = &[
 /// The kind of problem a message reports, by its words (the first kind
 /// whose word appears, most specific first).
 pub fn problem_kind(message: &str) -> ProblemKind {
-    kind_of(&prepare(message).fold)
+    kind_of(&prepare(message))
 }
 
-fn kind_of(f: &[char]) -> ProblemKind {
-    for (kind, words) in KIND_WORDS {
-        for w in *words {
-            for at in find_all(f, w) {
-                // English words start a word ("start" in "started", not in
-                // "restart"); short ones are whole words ("ip", not "zip").
-                let ascii_ok = !w.is_ascii()
-                    || ((at == 0 || !is_word(f[at - 1]))
-                        && (w.len() >= 4 || f.get(at + w.len()).is_none_or(|&c| !is_word(c))));
-                if ascii_ok {
-                    return *kind;
-                }
-            }
-        }
-    }
-    ProblemKind::Other
+/// Every word of [`KIND_WORDS`], tagged with its kind's place in the list.
+fn kind_needles() -> &'static Needles<usize> {
+    static NEEDLES: OnceLock<Needles<usize>> = OnceLock::new();
+    NEEDLES.get_or_init(|| {
+        let needles = KIND_WORDS
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (_, words))| words.iter().map(move |w| (w.to_string(), k)))
+            .collect();
+        Needles::new(needles)
+    })
+}
+
+/// The first kind in [`KIND_WORDS`] with a word in the message.
+fn kind_of(p: &Prepared) -> ProblemKind {
+    let f = &p.fold;
+    kind_needles()
+        .find(p)
+        .into_iter()
+        .filter(|&(at, len, _, _)| {
+            // English words start a word ("start" in "started", not in
+            // "restart"); short ones are whole words ("ip", not "zip").
+            let ascii = f[at..at + len].iter().all(char::is_ascii);
+            !ascii
+                || ((at == 0 || !is_word(f[at - 1]))
+                    && (len >= 4 || f.get(at + len).is_none_or(|&c| !is_word(c))))
+        })
+        .map(|(_, _, _, k)| k)
+        .min()
+        .map_or(ProblemKind::Other, |k| KIND_WORDS[k].0)
 }
 
 impl ProblemKind {

@@ -2,7 +2,7 @@
 //! lexicon's concepts found in them, the image types named, and the terms
 //! used for similarity with the knowledge's phrasings.
 
-use super::lexicon::{readings, Lexicon, Tok};
+use super::lexicon::{token_readings, Lexicon, Tok};
 use super::literals::Literals;
 use crate::knowledge::{ConceptKind, Knowledge};
 use crate::normalize::{normalize, Normalized};
@@ -33,12 +33,12 @@ pub enum Key {
 /// A lexicon form found in the message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    /// The concepts of the form, by number.
-    pub concepts: Vec<usize>,
-    /// The words of the message that matched.
-    pub surface: String,
-    /// The form as written in the lexicon.
-    pub form: String,
+    /// The form, by its number in the lexicon ([`Lexicon::form_text`], [`Lexicon::form_concepts`]).
+    pub form: usize,
+    /// The tokens of the message that matched: `toks[start..start + len]`.
+    pub start: usize,
+    /// How many tokens matched.
+    pub len: usize,
     /// Matched through a typo (homophone or one wrong character).
     pub fuzzy: bool,
 }
@@ -48,8 +48,12 @@ pub struct Hit {
 pub struct Analysis {
     /// The message, normalized.
     pub norm: Normalized,
+    /// The message's tokens.
+    pub toks: Vec<Tok>,
     /// The lexicon forms found, in order.
     pub hits: Vec<Hit>,
+    /// The concepts of every hit, in order (a concept may repeat).
+    pub found: Vec<usize>,
     present: Vec<bool>,
     /// Image types named, in order of first mention, after refinement.
     pub types: Vec<usize>,
@@ -84,15 +88,10 @@ pub fn analyze(kb: &Knowledge, lexicon: &Lexicon, literals: &Literals, message: 
 pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
     let norm = normalize(message);
     let toks = lex.tokenize(&norm.text, true);
-    let han_readings: Vec<Vec<&'static str>> = toks
-        .iter()
-        .map(|t| match t {
-            Tok::Han(c) => readings(*c),
-            Tok::Word(_) => Vec::new(),
-        })
-        .collect();
+    let han_readings = token_readings(&toks);
     let mut present = vec![false; kb.concepts.len()];
     let mut hits = Vec::new();
+    let mut found = Vec::new();
     let mut keys = Vec::new();
     let mut type_order: Vec<usize> = Vec::new();
     let mut prev_free: Option<char> = None;
@@ -101,6 +100,7 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
     while i < toks.len() {
         if let Some((f, len, fuzzy)) = lex.best_at(&toks, &han_readings, i) {
             let form = &lex.forms[f];
+            found.extend_from_slice(&form.concepts);
             for &c in &form.concepts {
                 present[c] = true;
                 if let ConceptKind::Type(t) = kb.concepts[c].kind {
@@ -114,9 +114,9 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
             }
             anchor_hit |= form.anchoring;
             hits.push(Hit {
-                concepts: form.concepts.clone(),
-                surface: surface(&toks[i..i + len]),
-                form: form.text.clone(),
+                form: f,
+                start: i,
+                len,
                 fuzzy,
             });
             prev_free = None;
@@ -163,7 +163,9 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
     let literals = Vec::new();
     Analysis {
         norm,
+        toks,
         hits,
+        found,
         present,
         types,
         keys,
@@ -194,7 +196,9 @@ fn refine_types(kb: &Knowledge, present: &[bool], mut types: Vec<usize>) -> Vec<
     types
 }
 
-fn surface(toks: &[Tok]) -> String {
+/// The words of the message a hit matched, as a person reads them.
+pub fn surface(a: &Analysis, h: &Hit) -> String {
+    let toks = &a.toks[h.start..h.start + h.len];
     let mut s = String::new();
     for t in toks {
         match t {

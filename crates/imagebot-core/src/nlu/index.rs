@@ -9,6 +9,39 @@ use rustc_hash::FxHashMap as HashMap;
 /// The share of its weight a type name has as a similarity term.
 pub const TYPE_KEY_WEIGHT: f32 = 0.3;
 
+/// The shared weight of each phrasing with one message: a dense array (no
+/// hashing in the innermost loop), reused across messages on a thread, and
+/// the phrasings touched, to reset only those.
+#[derive(Default)]
+struct Scratch {
+    shared: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn reset(&mut self, phrasings: usize) {
+        for &p in &self.touched {
+            self.shared[p as usize] = 0.0;
+        }
+        self.touched.clear();
+        if self.shared.len() < phrasings {
+            self.shared.resize(phrasings, 0.0);
+        }
+    }
+
+    fn add(&mut self, p: u32, w: f32) {
+        let slot = &mut self.shared[p as usize];
+        if *slot == 0.0 {
+            self.touched.push(p);
+        }
+        *slot += w;
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 #[derive(Debug, Clone)]
 struct Phrasing {
     topic: usize,
@@ -89,9 +122,18 @@ impl Index {
     /// a big knowledge base slow); they still count in the message's weight.
     pub fn similar(&self, keys: &[Key]) -> Vec<(usize, f32, usize)> {
         let walk_limit = (self.phrasings.len() / 20).max(1000);
+        SCRATCH.with_borrow_mut(|scratch| self.similar_in(keys, walk_limit, scratch))
+    }
+
+    fn similar_in(
+        &self,
+        keys: &[Key],
+        walk_limit: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<(usize, f32, usize)> {
         let mut seen: Vec<u32> = Vec::with_capacity(keys.len());
         let mut query_weight = 0.0;
-        let mut shared: HashMap<u32, f32> = HashMap::default();
+        scratch.reset(self.phrasings.len());
         for k in keys {
             match self.vocab.get(k) {
                 Some(&id) => {
@@ -105,14 +147,15 @@ impl Index {
                         continue;
                     }
                     for &(p, w) in postings {
-                        *shared.entry(p).or_insert(0.0) += w;
+                        scratch.add(p, w);
                     }
                 }
                 None => query_weight += self.unknown_idf,
             }
         }
         let mut best: HashMap<usize, (f32, usize)> = HashMap::default();
-        for (p, w) in shared {
+        for &p in &scratch.touched {
+            let w = scratch.shared[p as usize];
             let ph = &self.phrasings[p as usize];
             let sim = 2.0 * w / (query_weight + ph.weight);
             let e = best.entry(ph.topic).or_insert((0.0, p as usize));

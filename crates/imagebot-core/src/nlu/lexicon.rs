@@ -57,7 +57,7 @@ pub(crate) struct Form {
     pub(crate) text: String,
     pub(crate) concepts: Vec<usize>,
     /// Readings of each Han token (empty for words).
-    readings: Vec<Vec<&'static str>>,
+    readings: Vec<Reading>,
 }
 
 /// The compiled lexicon: forms keyed by their first token and, for Chinese
@@ -68,6 +68,9 @@ pub struct Lexicon {
     by_reading: HashMap<&'static str, Vec<usize>>,
     vocab: EnglishVocab,
     stemmer: Stemmer,
+    /// The stems of the knowledge's own words, worked out once: most words
+    /// of a message are among them, and stemming is costly.
+    stems: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -82,8 +85,8 @@ impl std::fmt::Debug for Lexicon {
 /// readings are left out on purpose: an input-method typo comes from the
 /// syllable the user meant, and rare readings would make unrelated
 /// characters look alike (台 can be read "si", like 死).
-pub fn readings(c: char) -> Vec<&'static str> {
-    c.to_pinyin().map(|p| vec![p.plain()]).unwrap_or_default()
+pub fn reading(c: char) -> Option<&'static str> {
+    c.to_pinyin().map(|p| p.plain())
 }
 
 /// "doesn't" -> ("does", "not"), "what's" -> ("what", "is"): a contraction
@@ -121,8 +124,22 @@ fn expand_contraction(w: &str) -> (&str, Option<&'static str>) {
     (w, None)
 }
 
-fn homophones(a: &[&'static str], b: &[&'static str]) -> bool {
-    a.iter().any(|x| b.contains(x))
+/// A token's reading: a Chinese character's common pinyin, none for a word.
+pub type Reading = Option<&'static str>;
+
+/// Two readings sound alike (words and unknown characters sound like nothing).
+fn homophones(a: Reading, b: Reading) -> bool {
+    a.is_some() && a == b
+}
+
+/// The reading of each token.
+pub fn token_readings(toks: &[Tok]) -> Vec<Reading> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Han(c) => reading(*c),
+            Tok::Word(_) => None,
+        })
+        .collect()
 }
 
 impl Lexicon {
@@ -147,7 +164,13 @@ impl Lexicon {
             by_reading: HashMap::default(),
             vocab,
             stemmer,
+            stems: HashMap::default(),
         };
+        let words = lex.vocab.known.iter().map(String::as_str);
+        lex.stems = words
+            .chain(COMMON_WORDS.iter().copied())
+            .map(|w| (w.to_string(), lex.stemmer.stem(w).into_owned()))
+            .collect();
         let mut seen: HashMap<Vec<Tok>, usize> = HashMap::default();
         for (form, concept, fuzz) in pairs {
             let toks = lex.tokenize(&normalize(form).text, false);
@@ -161,18 +184,12 @@ impl Lexicon {
                 }
                 continue;
             }
-            let readings = toks
-                .iter()
-                .map(|t| match t {
-                    Tok::Han(c) => readings(*c),
-                    Tok::Word(_) => Vec::new(),
-                })
-                .collect::<Vec<_>>();
+            let readings = token_readings(&toks);
             let i = lex.forms.len();
             seen.insert(toks.clone(), i);
             lex.by_first.entry(toks[0].clone()).or_default().push(i);
             if toks.len() >= 2 && matches!(toks[0], Tok::Han(_)) {
-                for r in &readings[0] {
+                if let Some(r) = readings[0] {
                     lex.by_reading.entry(r).or_default().push(i);
                 }
             }
@@ -238,6 +255,9 @@ impl Lexicon {
     }
 
     fn stem(&self, w: &str) -> String {
+        if let Some(s) = self.stems.get(w) {
+            return s.clone();
+        }
         if w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'') {
             self.stemmer.stem(w).into_owned()
         } else {
@@ -245,11 +265,21 @@ impl Lexicon {
         }
     }
 
+    /// A form as written in the lexicon.
+    pub fn form_text(&self, f: usize) -> &str {
+        &self.forms[f].text
+    }
+
+    /// The concepts a form says.
+    pub fn form_concepts(&self, f: usize) -> &[usize] {
+        &self.forms[f].concepts
+    }
+
     /// The best form starting at `i`: the longest, then the fewest typos.
     pub(crate) fn best_at(
         &self,
         toks: &[Tok],
-        han_readings: &[Vec<&'static str>],
+        han_readings: &[Reading],
         i: usize,
     ) -> Option<(usize, usize, bool)> {
         let mut best: Option<(usize, usize, usize)> = None; // (form, len, typos)
@@ -268,7 +298,7 @@ impl Lexicon {
                 }
                 match (t, ft) {
                     (Tok::Han(_), Tok::Han(_))
-                        if homophones(&han_readings[i + k], &form.readings[k]) =>
+                        if homophones(han_readings[i + k], form.readings[k]) =>
                     {
                         subst += 1
                     }
@@ -299,10 +329,11 @@ impl Lexicon {
             list.iter().for_each(|&f| consider(f));
         }
         if matches!(toks[i], Tok::Han(_)) {
-            for r in &han_readings[i] {
-                if let Some(list) = self.by_reading.get(r) {
-                    list.iter().for_each(|&f| consider(f));
-                }
+            if let Some(list) = han_readings[i].and_then(|r| self.by_reading.get(r)) {
+                // Forms that start with this very character were considered above.
+                list.iter()
+                    .filter(|&&f| self.forms[f].toks[0] != toks[i])
+                    .for_each(|&f| consider(f));
             }
         }
         best.map(|(f, len, typos)| (f, len, typos > 0))
@@ -441,16 +472,7 @@ mod tests {
 
     fn first_hit(l: &Lexicon, text: &str) -> Option<(String, bool)> {
         let toks = l.tokenize(&normalize(text).text, true);
-        let rd: Vec<_> = toks
-            .iter()
-            .map(|t| {
-                if let Tok::Han(c) = t {
-                    readings(*c)
-                } else {
-                    vec![]
-                }
-            })
-            .collect();
+        let rd = token_readings(&toks);
         (0..toks.len())
             .find_map(|i| l.best_at(&toks, &rd, i))
             .map(|(f, _, fz)| (l.forms[f].text.clone(), fz))

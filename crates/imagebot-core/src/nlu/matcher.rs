@@ -119,9 +119,7 @@ pub fn fires(rule: &Rule, a: &Analysis) -> bool {
 /// first. Only rules the message can trigger are checked.
 pub fn score(kb: &Knowledge, index: &Index, triggers: &Triggers, a: &Analysis) -> Vec<Candidate> {
     let mut present: Vec<Trigger> = Vec::new();
-    for h in &a.hits {
-        present.extend(h.concepts.iter().map(|&c| Trigger::Concept(c)));
-    }
+    present.extend(a.found.iter().map(|&c| Trigger::Concept(c)));
     if !a.types.is_empty() {
         present.push(Trigger::AnyType);
         present.extend(a.types.iter().map(|&t| Trigger::Type(t)));
@@ -149,8 +147,10 @@ pub fn score(kb: &Knowledge, index: &Index, triggers: &Triggers, a: &Analysis) -
             }
         }
     }
-    let mut by_topic: HashMap<usize, Candidate> = HashMap::default();
-    for (t, sim, p) in index.similar(&a.keys) {
+    let sims = index.similar(&a.keys);
+    let mut by_topic: HashMap<usize, Candidate> =
+        HashMap::with_capacity_and_hasher(sims.len() + fired.len(), Default::default());
+    for (t, sim, p) in sims {
         by_topic.insert(
             t,
             Candidate {
