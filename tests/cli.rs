@@ -206,3 +206,54 @@ fn eval_reports_a_malformed_case_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+/// `chat --json` as a program drives it: one line, wait for its reply, the
+/// next. Replies of lines that wait in the pipe are batched; a line with
+/// nothing after it is answered (and its record committed) at once.
+#[test]
+fn chat_json_answers_a_waiting_client_at_once() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let mut child = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["chat", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut next = |message: &str| -> Value {
+        stdin.write_all(format!("{message}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a reply while the input stays open");
+        serde_json::from_str(&line).unwrap()
+    };
+    assert_eq!(next("共享镜像要付费吗？")["image_type"], "shared");
+    let problem = next("我的公共镜像 img-0000abcd 启动失败了");
+    assert_eq!(problem["route"]["kind"], "ticket");
+    // Its record is committed before the reply is written.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids: String = conn
+        .query_row("SELECT image_ids FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ids, "img-0000abcd");
+    assert_eq!(next("那公共镜像呢？")["answered"], true);
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

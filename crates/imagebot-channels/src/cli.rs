@@ -65,13 +65,21 @@ pub fn ask(
     Ok(())
 }
 
-/// `chat --json`: one message a line in, one JSON reply a line out, flushed each time.
+/// Replies are held back for at most this many lines before their records
+/// are committed and they are written.
+const BATCH_LINES: usize = 256;
+
+/// `chat --json`: one message a line in, one JSON reply a line out. Lines
+/// already waiting in the input are answered as a batch: their records are
+/// committed in one transaction, then their replies written and flushed. A
+/// reply is never written before its record is committed, and a line with
+/// nothing after it is answered at once (an interactive client never waits).
 pub fn chat_json(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
-    let stdin = io::stdin();
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut input = io::BufReader::with_capacity(64 * 1024, io::stdin());
+    let mut out = io::stdout().lock();
+    let mut batch = Batch::default();
     let mut conv = Conversation::new();
     let mut line = Vec::new();
-    let mut input = stdin.lock();
     loop {
         line.clear();
         if input
@@ -85,12 +93,59 @@ pub fn chat_json(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
         let text = String::from_utf8_lossy(&line);
         let message = text.trim_end_matches(['\n', '\r']);
         let reply = answer(kb, &mut conv, message);
-        record(rec, message, &reply);
-        serde_json::to_writer(&mut out, &reply)?;
-        out.write_all(b"\n")?;
-        out.flush()?;
+        batch.push(message, reply)?;
+        let more_waiting = input.buffer().contains(&b'\n');
+        if !more_waiting || batch.len() >= BATCH_LINES {
+            batch.finish(rec, &mut out)?;
+        }
     }
-    Ok(())
+    batch.finish(rec, &mut out)
+}
+
+/// Answered lines whose replies wait for their records.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<String>,
+    replies: Vec<Reply>,
+    json: Vec<u8>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.replies.len()
+    }
+
+    fn push(&mut self, message: &str, reply: Reply) -> Result<()> {
+        serde_json::to_writer(&mut self.json, &reply)?;
+        self.json.push(b'\n');
+        self.messages.push(message.to_string());
+        self.replies.push(reply);
+        Ok(())
+    }
+
+    /// Commits the records, then writes and flushes the replies.
+    fn finish(&mut self, rec: Option<&Recorder>, out: &mut impl Write) -> Result<()> {
+        if self.replies.is_empty() {
+            return Ok(());
+        }
+        if let Some(rec) = rec {
+            let items: Vec<(&str, &Reply)> = self
+                .messages
+                .iter()
+                .map(String::as_str)
+                .zip(&self.replies)
+                .collect();
+            if let Err(e) = rec.record_batch("cli", &items) {
+                eprintln!("imagebot: could not record {} message(s): {e}", items.len());
+            }
+        }
+        out.write_all(&self.json)?;
+        out.flush()?;
+        self.messages.clear();
+        self.replies.clear();
+        self.json.clear();
+        Ok(())
+    }
 }
 
 /// `chat`: a friendly prompt. A number picks a suggestion; /reset, /lang zh|en, /quit.

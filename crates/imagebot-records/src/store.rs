@@ -17,7 +17,7 @@ use imagebot_core::escalation::{extract, Extracted, MAX_DESCRIPTION};
 use imagebot_core::normalize::normalize;
 use imagebot_core::reply::{Reply, ReplyKind};
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -215,6 +215,80 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
     }
 }
 
+/// One record's columns, worked out from a finished reply: what the engine
+/// decided (ticket, category) is taken as it is, never decided again.
+struct Row<'a> {
+    kind: RecordKind,
+    message: &'a str,
+    reply: &'a Reply,
+    fields: Extracted,
+    category: Option<String>,
+    description: Option<String>,
+}
+
+impl<'a> Row<'a> {
+    fn of(kind: RecordKind, message: &'a str, reply: &'a Reply) -> Row<'a> {
+        let (fields, category, description) = match &reply.ticket {
+            Some(t) => (
+                Extracted {
+                    image_ids: t.image_ids.clone(),
+                    instance_ids: t.instance_ids.clone(),
+                    region: t.region.clone(),
+                    os: t.os.clone(),
+                    error: t.error.clone(),
+                },
+                Some(t.category.clone()),
+                Some(t.description.clone()),
+            ),
+            // The engine put the category on every routed reply; the
+            // fields of an unanswered question are read for the team here.
+            None => (extract(message), reply.category.clone(), None),
+        };
+        Row {
+            kind,
+            message,
+            reply,
+            fields,
+            category,
+            description,
+        }
+    }
+
+    /// Inserts the row (masked, cut) and returns its id.
+    fn insert(&self, conn: &Connection, channel: &str, ts: i64) -> rusqlite::Result<i64> {
+        let cut = |s: &str, n: usize| -> String { mask(&s.chars().take(n).collect::<String>()) };
+        let (reply, fields) = (self.reply, &self.fields);
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO records (ts, channel, kind, route, topic, image_type, reply_kind, lang,
+                confidence, message, image_ids, instance_ids, region, os, error, category, description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             RETURNING id",
+        )?;
+        stmt.query_row(
+            params![
+                ts,
+                channel,
+                self.kind.as_str(),
+                reply.route.as_ref().map(|r| r.kind()),
+                reply.topic,
+                reply.image_type,
+                reply.kind.name(),
+                reply.lang.name(),
+                (f64::from(reply.confidence) * 100.0).round() / 100.0,
+                cut(self.message, MAX_MESSAGE),
+                fields.image_ids.join(" "),
+                fields.instance_ids.join(" "),
+                fields.region,
+                fields.os,
+                fields.error.as_deref().map(|e| cut(e, MAX_MESSAGE)),
+                self.category,
+                self.description.as_deref().map(|d| cut(d, MAX_DESCRIPTION)),
+            ],
+            |r| r.get(0),
+        )
+    }
+}
+
 impl Recorder {
     /// Opens (creating it, and its folder, if needed) and migrates a database.
     pub fn open(path: &Path) -> Result<Recorder, TriageError> {
@@ -279,51 +353,40 @@ impl Recorder {
         let Some(kind) = RecordKind::of(message, reply) else {
             return Ok(None);
         };
-        let (fields, category, description) = match &reply.ticket {
-            Some(t) => (
-                Extracted {
-                    image_ids: t.image_ids.clone(),
-                    instance_ids: t.instance_ids.clone(),
-                    region: t.region.clone(),
-                    os: t.os.clone(),
-                    error: t.error.clone(),
-                },
-                Some(t.category.clone()),
-                Some(t.description.clone()),
-            ),
-            // The engine put the category on every routed reply; the
-            // fields of an unanswered question are read for the team here.
-            None => (extract(message), reply.category.clone(), None),
-        };
-        let cut = |s: &str, n: usize| -> String { mask(&s.chars().take(n).collect::<String>()) };
+        let row = Row::of(kind, message, reply);
         let conn = self.conn();
-        let id: i64 = conn.query_row(
-            "INSERT INTO records (ts, channel, kind, route, topic, image_type, reply_kind, lang,
-                confidence, message, image_ids, instance_ids, region, os, error, category, description)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             RETURNING id",
-            params![
-                ts,
-                channel,
-                kind.as_str(),
-                reply.route.as_ref().map(|r| r.kind()),
-                reply.topic,
-                reply.image_type,
-                reply.kind.name(),
-                reply.lang.name(),
-                (f64::from(reply.confidence) * 100.0).round() / 100.0,
-                cut(message, MAX_MESSAGE),
-                fields.image_ids.join(" "),
-                fields.instance_ids.join(" "),
-                fields.region,
-                fields.os,
-                fields.error.as_deref().map(|e| cut(e, MAX_MESSAGE)),
-                category,
-                description.as_deref().map(|d| cut(d, MAX_DESCRIPTION)),
-            ],
-            |r| r.get(0),
-        )?;
-        Ok(Some(id))
+        Ok(Some(row.insert(&conn, channel, ts)?))
+    }
+
+    /// Records several replies in one transaction (one commit, so one
+    /// write to the log for all of them): each reply's row id, or `None`
+    /// when it was not worth recording. Either all are stored or none is.
+    pub fn record_batch(
+        &self,
+        channel: &str,
+        items: &[(&str, &Reply)],
+    ) -> Result<Vec<Option<i64>>, TriageError> {
+        let ts = time::now();
+        let rows: Vec<Option<Row>> = items
+            .iter()
+            .map(|(message, reply)| {
+                RecordKind::of(message, reply).map(|k| Row::of(k, message, reply))
+            })
+            .collect();
+        if rows.iter().all(Option::is_none) {
+            return Ok(vec![None; items.len()]);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in &rows {
+            ids.push(match row {
+                Some(row) => Some(row.insert(&tx, channel, ts)?),
+                None => None,
+            });
+        }
+        tx.commit()?;
+        Ok(ids)
     }
 
     /// Records matching a filter.
