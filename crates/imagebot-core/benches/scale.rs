@@ -14,7 +14,7 @@ use std::time::Duration;
 fn bench(c: &mut Criterion) {
     let dir = std::env::temp_dir().join("imagebot-bench-10k");
     let _ = std::fs::remove_dir_all(&dir);
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge");
     synth::generate(&real, &dir, 10_000, 42).expect("generate the synthetic base");
     let kb = Assistant::from_dir(&dir).expect("load");
     let qs = synth::questions(&dir, 10_000, 200);

@@ -1,7 +1,7 @@
 //! The scaling table: load+index time, memory and answer latency on the real
 //! knowledge and on synthetic bases of 1,000 and 10,000 extra topics.
 //!
-//!     cargo run --release --example scale [-- 1000 10000]
+//!     cargo run --release -p imagebot-core --example scale [-- 1000 10000]
 
 #[path = "../benches/support/synth.rs"]
 mod synth;
@@ -35,7 +35,7 @@ fn main() {
     } else {
         sizes
     };
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge");
     println!("| extra topics | topics | load+index (median of 3) | memory (RSS growth) | answer p50 | answer p99 |");
     println!("|---:|---:|---:|---:|---:|---:|");
     for n in sizes {

@@ -7,6 +7,10 @@ use imagebot_core::{answer, Assistant, Conversation};
 use std::hint::black_box;
 use std::time::Instant;
 
+// The allocator the `imagebot` binary uses, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: throughput FILE [REPEAT]");

@@ -60,6 +60,21 @@ pub(crate) struct Form {
     readings: Vec<Reading>,
 }
 
+impl Form {
+    /// How many homophone substitutions, wrong characters and typos in all
+    /// a match of this form may have.
+    fn typo_budget(&self) -> (usize, usize, usize) {
+        const ANY: usize = usize::MAX;
+        match (self.fuzz, self.toks.len()) {
+            (Fuzz::Exact, _) | (_, 1) => (0, 0, 0),
+            // Whole-word homophones of domain words: 景象 -> 镜像.
+            (Fuzz::Loose, 2 | 3) => (ANY, 0, ANY),
+            (Fuzz::Loose, _) => (ANY, ANY, 1),
+            _ => (1, 0, ANY),
+        }
+    }
+}
+
 /// The compiled lexicon: forms keyed by their first token and, for Chinese
 /// forms, by the readings of their first character.
 pub struct Lexicon {
@@ -289,6 +304,7 @@ impl Lexicon {
             if i + len > toks.len() {
                 return;
             }
+            let (max_subst, max_miss, max_typos) = form.typo_budget();
             let mut subst = 0;
             let mut miss = 0;
             for (k, ft) in form.toks.iter().enumerate() {
@@ -305,18 +321,12 @@ impl Lexicon {
                     (Tok::Han(_), Tok::Han(_)) if k > 0 => miss += 1,
                     _ => return,
                 }
+                // Typos only add up: stop as soon as the form cannot match.
+                if subst > max_subst || miss > max_miss || subst + miss > max_typos {
+                    return;
+                }
             }
             let typos = subst + miss;
-            let allowed = match (form.fuzz, len) {
-                (Fuzz::Exact, _) | (_, 1) => typos == 0,
-                // Whole-word homophones of domain words: 景象 -> 镜像.
-                (Fuzz::Loose, 2 | 3) => miss == 0,
-                (Fuzz::Loose, _) => typos <= 1,
-                _ => miss == 0 && subst <= 1,
-            };
-            if !allowed {
-                return;
-            }
             let better = match best {
                 None => true,
                 Some((_, bl, bt)) => len > bl || (len == bl && typos < bt),
