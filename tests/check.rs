@@ -234,3 +234,15 @@ fn a_missing_role_concept_is_a_warning() {
         "{err}"
     );
 }
+
+#[test]
+fn problem_kinds_need_one_fallback() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "lexicon.toml",
+        "id = \"other\"\nlabel = { zh = \"其他镜像问题\", en = \"Other image problem\" }\nwords = []",
+        "id = \"other\"\nlabel = { zh = \"其他镜像问题\", en = \"Other image problem\" }\nwords = [\"other\"]",
+    );
+    assert_fails_with(&dir, &["lexicon.toml: problem_kind: 0 kinds with no words"]);
+}

@@ -949,8 +949,13 @@ fn triage_commands_on_a_missing_or_empty_database() {
 }
 
 mod never_panics {
-    use imagebot_core::escalation;
+    use imagebot_core::escalation::{self, KindWords};
     use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static KINDS: LazyLock<KindWords> = LazyLock::new(|| {
+        KindWords::new(&imagebot_core::Knowledge::builtin().unwrap().problem_kinds)
+    });
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
@@ -969,7 +974,7 @@ mod never_panics {
                 prop_assert!(escalation::region_by_code(r).is_some());
             }
             prop_assert!(x.error.is_none_or(|e| e.chars().count() <= escalation::extract::MAX_ERROR_CHARS));
-            let _ = escalation::problem_kind(&s);
+            let _ = escalation::extract::details(&s, &KINDS);
             let _ = imagebot_records::mask(&s);
         }
 

@@ -72,7 +72,7 @@ fn run(bot: &Assistant, conv: &mut Conversation, message: &str, mut trace: Trace
         };
     }
     let pending = conv.problem_message.take();
-    let problem = escalation::attach(kb, pending, message, &mut reply);
+    let problem = escalation::attach(kb, &bot.model.kinds, pending, message, &mut reply);
     conv.update(
         matches!(decision, Decision::Answer(_)),
         &reply,

@@ -6,7 +6,8 @@
 //! (possibly empty) result, never a panic. Long messages are cut to
 //! [`MAX_CHARS`] characters first, so the cost is bounded.
 
-use crate::normalize::{fold_width, is_invisible, to_simplified_char};
+use crate::knowledge::ProblemKind;
+use crate::normalize::fold;
 use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
@@ -58,15 +59,12 @@ struct Prepared {
 }
 
 fn prepare(message: &str) -> Prepared {
-    let orig: Vec<char> = message
-        .chars()
-        .filter(|&c| !is_invisible(c) || c == '\n')
-        .take(MAX_CHARS)
-        .collect();
-    let fold: Vec<char> = orig
-        .iter()
-        .map(|&c| to_simplified_char(fold_width(c)).to_ascii_lowercase())
-        .collect();
+    // The steps every reading shares, with a map back to what was typed,
+    // then ASCII lower case (one character to one, so quotes stay exact).
+    let folded = fold(message, MAX_CHARS);
+    let typed: Vec<char> = message.chars().take(MAX_CHARS).collect();
+    let orig: Vec<char> = folded.origin.iter().map(|&i| typed[i]).collect();
+    let fold: Vec<char> = folded.chars.iter().map(char::to_ascii_lowercase).collect();
     let text: String = fold.iter().collect();
     let mut char_at = vec![0; text.len() + 1];
     for (n, (b, _)) in text.char_indices().enumerate() {
@@ -120,9 +118,9 @@ pub fn extract(message: &str) -> Extracted {
 }
 
 /// The fields and the kind of problem of a message, folding it once.
-pub fn details(message: &str) -> (Extracted, ProblemKind) {
+pub fn details(message: &str, kinds: &KindWords) -> (Extracted, usize) {
     let p = prepare(message);
-    (fields(&p), kind_of(&p))
+    (fields(&p), kinds.of(&p))
 }
 
 fn fields(p: &Prepared) -> Extracted {
@@ -715,186 +713,62 @@ fn sentence(p: &Prepared, at: usize) -> String {
     clean(&p.orig[at..end])
 }
 
-/// The kind of problem, for the ticket's category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProblemKind {
-    /// An instance does not boot.
-    Boot,
-    /// Cannot log in to an instance.
-    Login,
-    /// System activation and licences.
-    Activation,
-    /// Importing an image.
-    Import,
-    /// Creating a custom image.
-    Create,
-    /// Copying or sharing an image.
-    CopyShare,
-    /// Network problems.
-    Network,
-    /// Software and environment in the image.
-    Software,
-    /// Any other image problem.
-    Other,
+/// The kinds of problem of a knowledge base, their words found in one pass.
+pub struct KindWords {
+    needles: Option<Needles<usize>>,
+    /// The kind named when no word is found (the last).
+    fallback: usize,
 }
 
-const KIND_WORDS: &[(ProblemKind, &[&str])] = &[
-    (
-        ProblemKind::Import,
-        &["导入", "import", "上传镜像", "upload"],
-    ),
-    (
-        ProblemKind::Create,
-        &[
-            "制作",
-            "创建自定义镜像",
-            "创建镜像",
-            "生成镜像",
-            "create image",
-            "create a custom image",
-            "creating",
-        ],
-    ),
-    (
-        ProblemKind::Login,
-        &[
-            "登录",
-            "登陆",
-            "登不上",
-            "登不进",
-            "密码",
-            "ssh",
-            "远程",
-            "rdp",
-            "vnc",
-            "login",
-            "log in",
-            "password",
-        ],
-    ),
-    (
-        ProblemKind::Activation,
-        &["激活", "许可证", "授权", "activat", "license", "licence"],
-    ),
-    (
-        ProblemKind::Network,
-        &[
-            "网络", "网卡", "联网", "断网", "没网", "不通", "ping", "dns", "network", "internet",
-            "ip",
-        ],
-    ),
-    (
-        ProblemKind::Boot,
-        &[
-            "启动",
-            "开机",
-            "引导",
-            "起不来",
-            "重启",
-            "蓝屏",
-            "黑屏",
-            "死机",
-            "boot",
-            "start",
-            "panic",
-            "blue screen",
-            "black screen",
-            "grub",
-            "emergency",
-            "reboot",
-        ],
-    ),
-    (
-        ProblemKind::CopyShare,
-        &["复制", "跨地域", "共享", "分享", "copy", "replicat", "shar"],
-    ),
-    (
-        ProblemKind::Software,
-        &[
-            "环境",
-            "软件",
-            "面板",
-            "宝塔",
-            "wordpress",
-            "php",
-            "mysql",
-            "nginx",
-            "apache",
-            "java",
-            "docker",
-            "lamp",
-            "网站",
-            "website",
-            "site",
-            "app",
-            "database",
-        ],
-    ),
-];
-
-/// The kind of problem a message reports, by its words (the first kind
-/// whose word appears, most specific first).
-pub fn problem_kind(message: &str) -> ProblemKind {
-    kind_of(&prepare(message))
+impl std::fmt::Debug for KindWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KindWords")
+            .field("fallback", &self.fallback)
+            .finish_non_exhaustive()
+    }
 }
 
-/// Every word of [`KIND_WORDS`], tagged with its kind's place in the list.
-fn kind_needles() -> &'static Needles<usize> {
-    static NEEDLES: OnceLock<Needles<usize>> = OnceLock::new();
-    NEEDLES.get_or_init(|| {
-        let needles = KIND_WORDS
+impl KindWords {
+    /// Compiles the words of the knowledge's kinds of problem.
+    pub fn new(kinds: &[ProblemKind]) -> KindWords {
+        let needles: Vec<(String, usize)> = kinds
             .iter()
             .enumerate()
-            .flat_map(|(k, (_, words))| words.iter().map(move |w| (w.to_string(), k)))
+            .flat_map(|(k, kind)| kind.words.iter().map(move |w| (w.clone(), k)))
             .collect();
-        Needles::new(needles)
-    })
-}
-
-/// The first kind in [`KIND_WORDS`] with a word in the message.
-fn kind_of(p: &Prepared) -> ProblemKind {
-    let f = &p.fold;
-    kind_needles()
-        .find(p)
-        .into_iter()
-        .filter(|&(at, len, _, _)| {
-            // English words start a word ("start" in "started", not in
-            // "restart"); short ones are whole words ("ip", not "zip").
-            let ascii = f[at..at + len].iter().all(char::is_ascii);
-            !ascii
-                || ((at == 0 || !is_word(f[at - 1]))
-                    && (len >= 4 || f.get(at + len).is_none_or(|&c| !is_word(c))))
-        })
-        .map(|(_, _, _, k)| k)
-        .min()
-        .map_or(ProblemKind::Other, |k| KIND_WORDS[k].0)
-}
-
-impl ProblemKind {
-    /// The kind's name for the ticket category, in Chinese (`zh`) or English.
-    pub fn label(self, zh: bool) -> &'static str {
-        match (self, zh) {
-            (ProblemKind::Boot, true) => "实例无法启动",
-            (ProblemKind::Boot, false) => "Instance does not boot",
-            (ProblemKind::Login, true) => "无法登录",
-            (ProblemKind::Login, false) => "Cannot log in",
-            (ProblemKind::Activation, true) => "系统激活与许可证",
-            (ProblemKind::Activation, false) => "Activation and licences",
-            (ProblemKind::Import, true) => "镜像导入",
-            (ProblemKind::Import, false) => "Image import",
-            (ProblemKind::Create, true) => "制作自定义镜像",
-            (ProblemKind::Create, false) => "Creating a custom image",
-            (ProblemKind::CopyShare, true) => "镜像复制与共享",
-            (ProblemKind::CopyShare, false) => "Copying and sharing images",
-            (ProblemKind::Network, true) => "网络",
-            (ProblemKind::Network, false) => "Network",
-            (ProblemKind::Software, true) => "镜像内的软件与环境",
-            (ProblemKind::Software, false) => "Software in the image",
-            (ProblemKind::Other, true) => "其他镜像问题",
-            (ProblemKind::Other, false) => "Other image problem",
+        KindWords {
+            needles: (!needles.is_empty()).then(|| Needles::new(needles)),
+            fallback: kinds.len().saturating_sub(1),
         }
     }
+
+    /// The kind of problem a prepared message reports: the first kind in the
+    /// knowledge's order with a word in it. English words start a word
+    /// ("start" in "started", not in "restart"); short ones are whole words
+    /// ("ip", not "zip").
+    fn of(&self, p: &Prepared) -> usize {
+        let Some(needles) = &self.needles else {
+            return self.fallback;
+        };
+        let f = &p.fold;
+        needles
+            .find(p)
+            .into_iter()
+            .filter(|&(at, len, _, _)| {
+                let ascii = f[at..at + len].iter().all(char::is_ascii);
+                !ascii
+                    || ((at == 0 || !is_word(f[at - 1]))
+                        && (len >= 4 || f.get(at + len).is_none_or(|&c| !is_word(c))))
+            })
+            .map(|(_, _, _, k)| k)
+            .min()
+            .unwrap_or(self.fallback)
+    }
+}
+
+/// The kind of problem a message reports, as a number in the knowledge's kinds.
+pub fn problem_kind(message: &str, kinds: &KindWords) -> usize {
+    kinds.of(&prepare(message))
 }
 
 #[cfg(test)]
@@ -1013,6 +887,7 @@ mod tests {
 
     #[test]
     fn nothing_panics_on_odd_input() {
+        let kinds = KindWords::new(&crate::Knowledge::builtin().unwrap().problem_kinds);
         for m in [
             "",
             "'",
@@ -1033,7 +908,7 @@ mod tests {
             "ap-guangzhou-",
         ] {
             let _ = extract(m);
-            let _ = problem_kind(m);
+            let _ = problem_kind(m, &kinds);
         }
         let long = "报错「".repeat(5000) + &"img-abcd1234 ".repeat(1000);
         let x = extract(&long);
@@ -1042,22 +917,19 @@ mod tests {
 
     #[test]
     fn problem_kinds() {
-        assert_eq!(problem_kind("导入镜像一直报错"), ProblemKind::Import);
-        assert_eq!(problem_kind("我的镜像启动失败了"), ProblemKind::Boot);
-        assert_eq!(problem_kind("the instance won't boot"), ProblemKind::Boot);
-        assert_eq!(problem_kind("ssh 登录不上"), ProblemKind::Login);
-        assert_eq!(
-            problem_kind("marketplace WordPress image won't load"),
-            ProblemKind::Software
-        );
-        assert_eq!(problem_kind("共享镜像对方看不到"), ProblemKind::CopyShare);
-        assert_eq!(problem_kind("镜像坏了"), ProblemKind::Other);
-        assert_eq!(problem_kind("restarting loops"), ProblemKind::Other);
-        assert_eq!(problem_kind("共享镜像启动后网络不通"), ProblemKind::Network);
-        assert_eq!(
-            problem_kind("Windows 公共镜像激活失败"),
-            ProblemKind::Activation
-        );
-        assert_eq!(problem_kind("复制镜像到上海失败"), ProblemKind::CopyShare);
+        let kb = crate::Knowledge::builtin().unwrap();
+        let kinds = KindWords::new(&kb.problem_kinds);
+        let kind = |m: &str| kb.problem_kinds[problem_kind(m, &kinds)].id.as_str();
+        assert_eq!(kind("导入镜像一直报错"), "import");
+        assert_eq!(kind("我的镜像启动失败了"), "boot");
+        assert_eq!(kind("the instance won't boot"), "boot");
+        assert_eq!(kind("ssh 登录不上"), "login");
+        assert_eq!(kind("marketplace WordPress image won't load"), "software");
+        assert_eq!(kind("共享镜像对方看不到"), "copy-share");
+        assert_eq!(kind("镜像坏了"), "other");
+        assert_eq!(kind("restarting loops"), "other");
+        assert_eq!(kind("共享镜像启动后网络不通"), "network");
+        assert_eq!(kind("Windows 公共镜像激活失败"), "activation");
+        assert_eq!(kind("复制镜像到上海失败"), "copy-share");
     }
 }

@@ -13,7 +13,7 @@
 pub mod extract;
 pub mod ticket;
 
-pub use extract::{extract, problem_kind, region_by_code, Extracted, ProblemKind, Region, REGIONS};
+pub use extract::{extract, problem_kind, region_by_code, Extracted, KindWords, Region, REGIONS};
 
 use crate::knowledge::Knowledge;
 use crate::reply::{Reply, Route};
@@ -35,13 +35,15 @@ fn cut(s: &str, n: usize) -> String {
 /// `pending` is the problem report kept from the previous message.
 pub fn attach(
     kb: &Knowledge,
+    kinds: &KindWords,
     pending: Option<String>,
     message: &str,
     reply: &mut Reply,
 ) -> Option<String> {
     let send_to = match &reply.route {
         Some(Route::Clarify { .. }) => {
-            reply.category = Some(category("clarify", problem_kind(message), reply.lang));
+            let kind = &kb.problem_kinds[problem_kind(message, kinds)].label;
+            reply.category = Some(category("clarify", kind, reply.lang));
             return Some(cut(message, MAX_DESCRIPTION));
         }
         Some(Route::Ticket { .. }) => "ticket",
@@ -66,8 +68,8 @@ pub fn attach(
         Some(orig) => (orig.clone(), orig),
         None => (message.to_string(), message.to_string()),
     };
-    let (fields, kind) = extract::details(&text);
-    let category = category(send_to, kind, reply.lang);
+    let (fields, kind) = extract::details(&text, kinds);
+    let category = category(send_to, &kb.problem_kinds[kind].label, reply.lang);
     reply.category = Some(category.clone());
     if !problem && fields.is_empty() {
         return None;

@@ -1,7 +1,7 @@
 //! The ticket draft: what the user can paste so support does not have to ask.
 
-use super::extract::{region_by_code, ProblemKind};
-use crate::knowledge::Knowledge;
+use super::extract::region_by_code;
+use crate::knowledge::{Knowledge, Text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 
@@ -98,16 +98,14 @@ impl Ticket {
     }
 }
 
-/// The ticket category for a problem kind and a destination.
-pub fn category(send_to: &str, kind: ProblemKind, lang: Lang) -> String {
+/// The ticket category for a kind of problem (its label) and a destination.
+pub fn category(send_to: &str, kind: &Text, lang: Lang) -> String {
     let (zh, en) = if send_to == "vendor" {
         ("云市场 > 镜像服务商 > ", "Marketplace > Image vendor > ")
     } else {
         ("云服务器 CVM > 镜像 > ", "CVM > Images > ")
     };
-    let prefix = lang.zh_en(zh, en);
-    let label = lang.zh_en(kind.label(true), kind.label(false));
-    format!("{prefix}{label}")
+    format!("{}{}", lang.zh_en(zh, en), lang.pick(kind))
 }
 
 #[cfg(test)]
@@ -117,7 +115,14 @@ mod tests {
     fn ticket() -> Ticket {
         Ticket {
             send_to: "ticket".into(),
-            category: category("ticket", ProblemKind::Boot, Lang::Zh),
+            category: category(
+                "ticket",
+                &Text {
+                    zh: "实例无法启动".into(),
+                    en: "Instance does not boot".into(),
+                },
+                Lang::Zh,
+            ),
             image_type: Some("public".into()),
             image_ids: vec!["img-abcd1234".into()],
             instance_ids: vec![],

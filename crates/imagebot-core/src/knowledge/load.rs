@@ -1,10 +1,11 @@
 //! Reading knowledge files and compiling them, collecting every problem.
 
 use super::schema::{
-    BotFile, ConceptDef, LexiconFile, RoutesFile, RuleDef, Text, TopicFile, TypeDef, TypesFile,
+    BotFile, ConceptDef, LexiconFile, ProblemKindDef, RoutesFile, RuleDef, Text, TopicFile,
+    TypeDef, TypesFile,
 };
 use super::*;
-use crate::normalize::normalize;
+use crate::normalize::{fold, normalize};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -210,6 +211,7 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
     let routes = compile_routes(&mut col, parsed.routes);
     let types = compile_types(&mut col, &parsed.types);
     let (concepts, gaps) = compile_concepts(&mut col, &parsed.lexicon, &parsed.types, &types);
+    let problem_kinds = compile_problem_kinds(&mut col, &parsed.lexicon.problem_kind);
     let mut literals = LiteralIds::default();
     let topics = compile_topics(&mut col, &parsed.topics, &types, &concepts, &mut literals);
     if !col.problems.is_empty() {
@@ -227,7 +229,54 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
         routes,
         messages: parsed.bot.messages,
         literals: literals.words,
+        problem_kinds,
     })
+}
+
+/// Kinds of problem in their order, the fallback (no words) moved last; its
+/// words folded as a message is for extraction.
+fn compile_problem_kinds(col: &mut Collector, defs: &[ProblemKindDef]) -> Vec<ProblemKind> {
+    let mut kinds: Vec<ProblemKind> = Vec::new();
+    for d in defs {
+        let entry = format!("problem_kind {}", d.id);
+        if !valid_id(&d.id) {
+            col.add(
+                "lexicon.toml",
+                Some(&entry),
+                "id must be lower-case letters, digits and '-'",
+            );
+        }
+        if kinds.iter().any(|k| k.id == d.id) {
+            col.add("lexicon.toml", Some(&entry), "duplicate problem_kind id");
+        }
+        col.text("lexicon.toml", &entry, "label", &d.label);
+        let fold_word = |w: &String| -> String {
+            fold(w, usize::MAX)
+                .chars
+                .iter()
+                .map(char::to_ascii_lowercase)
+                .collect()
+        };
+        let words: Vec<String> = d.words.iter().map(fold_word).collect();
+        if words.iter().any(|w| w.trim().is_empty()) {
+            col.add("lexicon.toml", Some(&entry), "an empty word");
+        }
+        kinds.push(ProblemKind {
+            id: d.id.clone(),
+            label: d.label.clone(),
+            words,
+        });
+    }
+    let fallbacks = kinds.iter().filter(|k| k.words.is_empty()).count();
+    if fallbacks != 1 {
+        col.add(
+            "lexicon.toml",
+            Some("problem_kind"),
+            format!("{fallbacks} kinds with no words: exactly one, the fallback for a problem no word names, is needed"),
+        );
+    }
+    kinds.sort_by_key(|k| k.words.is_empty());
+    kinds
 }
 
 fn compile_routes(col: &mut Collector, routes: RoutesFile) -> Routes {

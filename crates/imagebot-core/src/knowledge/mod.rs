@@ -192,6 +192,18 @@ pub struct Routes {
     pub vendor_text: Text,
 }
 
+/// A kind of problem, for the ticket category of a problem report.
+#[derive(Debug)]
+pub struct ProblemKind {
+    /// The kind's id (`boot`, `login`, `other`).
+    pub id: String,
+    /// Its name in the ticket category.
+    pub label: Text,
+    /// Words that say it, folded as messages are (Simplified, lower case);
+    /// empty for the fallback kind.
+    pub words: Vec<String>,
+}
+
 /// Concepts the engine gives a fixed role, found by id (each optional: a
 /// knowledge base without one just lacks that behaviour).
 #[derive(Debug, Default, Clone)]
@@ -261,6 +273,8 @@ pub struct Knowledge {
     pub messages: Messages,
     /// The literal words of rules, normalized, numbered by [`Term::Literal`].
     pub literals: Vec<String>,
+    /// Kinds of problem, most specific first; the last is the fallback.
+    pub problem_kinds: Vec<ProblemKind>,
 }
 
 /// One problem found in a knowledge folder.

@@ -74,6 +74,21 @@ pub struct LexiconFile {
     /// `[[gap]]`: image questions the FAQ does not answer.
     #[serde(default)]
     pub gap: Vec<GapDef>,
+    /// `[[problem_kind]]`: kinds of problem for ticket categories, most specific first.
+    #[serde(default)]
+    pub problem_kind: Vec<ProblemKindDef>,
+}
+
+/// `[[problem_kind]]` in lexicon.toml: a kind of problem, named in a ticket's category.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemKindDef {
+    /// Lower-case letters, digits and '-'.
+    pub id: String,
+    /// The name in the ticket category ("实例无法启动").
+    pub label: Text,
+    /// Words that say this kind; the kind with none is the fallback.
+    pub words: Vec<String>,
 }
 
 /// `[[concept]]` in lexicon.toml: forms that mean the same thing for matching.

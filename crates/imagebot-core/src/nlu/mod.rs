@@ -14,6 +14,7 @@ pub mod lexicon;
 pub mod literals;
 pub mod matcher;
 
+use crate::escalation::KindWords;
 use crate::knowledge::{Concept, ConceptKind, Knowledge};
 use analyze::Analysis;
 use cells::CellConcepts;
@@ -35,6 +36,8 @@ pub struct Model {
     pub triggers: Triggers,
     /// The concepts each type's cells mention.
     pub cells: CellConcepts,
+    /// The words of the kinds of problem, for ticket categories.
+    pub kinds: KindWords,
 }
 
 impl Model {
@@ -45,12 +48,14 @@ impl Model {
         let index = Index::build(kb, &lexicon);
         let triggers = Triggers::build(&kb.topics);
         let cells = CellConcepts::build(kb, &lexicon);
+        let kinds = KindWords::new(&kb.problem_kinds);
         Model {
             lexicon,
             literals,
             index,
             triggers,
             cells,
+            kinds,
         }
     }
 

@@ -25,7 +25,66 @@ pub struct Normalized {
     pub truncated: bool,
 }
 
-/// Runs the whole pipeline.
+/// One character step: a character to one character, or `None` to drop it.
+#[derive(Clone, Copy)]
+pub struct CharStep {
+    /// The step's name, for tests and explanations.
+    pub name: &'static str,
+    /// What it does to one character.
+    pub apply: fn(char) -> Option<char>,
+}
+
+/// The character steps every reading of a message shares, in order:
+/// full-width to half-width, invisible characters dropped, Traditional to
+/// Simplified. Each maps one character to at most one, so a folded text
+/// keeps a map back to the characters the user typed ([`Folded::origin`]).
+pub const FOLD_STEPS: [CharStep; 3] = [
+    CharStep {
+        name: "width",
+        apply: |c| Some(fold_width(c)),
+    },
+    CharStep {
+        name: "invisible",
+        apply: |c| (!is_invisible(c)).then_some(c),
+    },
+    CharStep {
+        name: "script",
+        apply: |c| Some(to_simplified_char(c)),
+    },
+];
+
+/// Applies [`FOLD_STEPS`] to one character.
+pub fn fold_char(c: char) -> Option<char> {
+    FOLD_STEPS.iter().try_fold(c, |c, step| (step.apply)(c))
+}
+
+/// A text after [`FOLD_STEPS`], with where each character came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folded {
+    /// The folded characters.
+    pub chars: Vec<char>,
+    /// For each folded character, its index among the input's characters.
+    pub origin: Vec<usize>,
+}
+
+/// Folds the first `max_chars` characters of a text.
+pub fn fold(input: &str, max_chars: usize) -> Folded {
+    let mut out = Folded {
+        chars: Vec::new(),
+        origin: Vec::new(),
+    };
+    for (i, c) in input.chars().take(max_chars).enumerate() {
+        if let Some(f) = fold_char(c) {
+            out.chars.push(f);
+            out.origin.push(i);
+        }
+    }
+    out
+}
+
+/// Runs the whole pipeline for matching: [`FOLD_STEPS`], then typographic
+/// apostrophes to `'`, punctuation, symbols and emoji to single spaces, no
+/// space next to a Chinese character, lower case.
 pub fn normalize(input: &str) -> Normalized {
     let truncated = input.chars().nth(MAX_CHARS).is_some();
     let mut out = String::with_capacity(input.len().min(MAX_CHARS * 4));
@@ -34,20 +93,16 @@ pub fn normalize(input: &str) -> Normalized {
     let mut pending_space = false;
     let mut last: Option<char> = None;
     for c in input.chars().take(MAX_CHARS) {
-        let c = fold_width(c);
-        if is_invisible(c) {
+        let Some(folded) = fold_char(c) else {
             continue;
-        }
-        let c = fold_apostrophe(c);
+        };
+        // The script step changed it: the message has Traditional characters.
+        traditional |= folded != fold_width(c);
+        let c = fold_apostrophe(folded);
         if is_separator(c) {
             pending_space = last.is_some();
             continue;
         }
-        let simplified = to_simplified_char(c);
-        if simplified != c {
-            traditional = true;
-        }
-        let c = simplified;
         if is_han(c) {
             han = true;
         }
@@ -146,6 +201,36 @@ mod tests {
         let n = normalize(&long);
         assert!(n.truncated);
         assert_eq!(n.text.chars().count(), MAX_CHARS);
+    }
+
+    /// Each character step on its own.
+    #[test]
+    fn fold_steps_table() {
+        let step = |name: &str| FOLD_STEPS.iter().find(|s| s.name == name).unwrap().apply;
+        for (name, input, want) in [
+            ("width", 'Ａ', Some('A')),
+            ("width", '\u{3000}', Some(' ')),
+            ("width", '镜', Some('镜')),
+            ("invisible", '\u{200B}', None),
+            ("invisible", '\u{202E}', None),
+            ("invisible", '\n', Some('\n')),
+            ("invisible", 'a', Some('a')),
+            ("script", '鏡', Some('镜')),
+            ("script", '像', Some('像')),
+            ("script", 'A', Some('A')),
+        ] {
+            assert_eq!(step(name)(input), want, "{name} {input:?}");
+        }
+        let names: Vec<&str> = FOLD_STEPS.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["width", "invisible", "script"]);
+    }
+
+    #[test]
+    fn folded_text_maps_back_to_what_was_typed() {
+        let f = fold("鏡\u{200B}像ＩＤ", 100);
+        assert_eq!(f.chars, ['镜', '像', 'I', 'D']);
+        assert_eq!(f.origin, [0, 2, 3, 4]);
+        assert_eq!(fold("abc", 2).chars, ['a', 'b']);
     }
 
     #[test]
