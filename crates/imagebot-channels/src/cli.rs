@@ -74,9 +74,39 @@ const BATCH_LINES: usize = 256;
 /// committed in one transaction, then their replies written and flushed. A
 /// reply is never written before its record is committed, and a line with
 /// nothing after it is answered at once (an interactive client never waits).
+/// With recording, a second thread commits and writes one batch while the
+/// next is answered.
 pub fn chat_json(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
+    let Some(rec) = rec else {
+        let mut out = io::stdout().lock();
+        return answer_lines(kb, |batch| batch.finish(None, &mut out));
+    };
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let writer = scope.spawn(move || -> Result<()> {
+            let mut out = io::stdout().lock();
+            for mut batch in rx {
+                batch.finish(Some(rec), &mut out)?;
+            }
+            Ok(())
+        });
+        let answered = answer_lines(kb, |batch| {
+            // The writer stops only on an error, which its join reports.
+            tx.send(std::mem::take(batch))
+                .map_err(|_| anyhow::anyhow!("the output stopped"))
+        });
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the output thread failed")));
+        written.and(answered)
+    })
+}
+
+/// Reads messages a line at a time, answers them in one conversation, and
+/// hands each batch of replies to `ready`.
+fn answer_lines(kb: &Assistant, mut ready: impl FnMut(&mut Batch) -> Result<()>) -> Result<()> {
     let mut input = io::BufReader::with_capacity(64 * 1024, io::stdin());
-    let mut out = io::stdout().lock();
     let mut batch = Batch::default();
     let mut conv = Conversation::new();
     let mut line = Vec::new();
@@ -96,10 +126,13 @@ pub fn chat_json(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
         batch.push(message, reply)?;
         let more_waiting = input.buffer().contains(&b'\n');
         if !more_waiting || batch.len() >= BATCH_LINES {
-            batch.finish(rec, &mut out)?;
+            ready(&mut batch)?;
         }
     }
-    batch.finish(rec, &mut out)
+    if batch.len() > 0 {
+        ready(&mut batch)?;
+    }
+    Ok(())
 }
 
 /// Answered lines whose replies wait for their records.

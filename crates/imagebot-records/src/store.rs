@@ -261,31 +261,28 @@ impl<'a> Row<'a> {
         let mut stmt = conn.prepare_cached(
             "INSERT INTO records (ts, channel, kind, route, topic, image_type, reply_kind, lang,
                 confidence, message, image_ids, instance_ids, region, os, error, category, description)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
-        stmt.query_row(
-            params![
-                ts,
-                channel,
-                self.kind.as_str(),
-                reply.route.as_ref().map(|r| r.kind()),
-                reply.topic,
-                reply.image_type,
-                reply.kind.name(),
-                reply.lang.name(),
-                (f64::from(reply.confidence) * 100.0).round() / 100.0,
-                cut(self.message, MAX_MESSAGE),
-                fields.image_ids.join(" "),
-                fields.instance_ids.join(" "),
-                fields.region,
-                fields.os,
-                fields.error.as_deref().map(|e| cut(e, MAX_MESSAGE)),
-                self.category,
-                self.description.as_deref().map(|d| cut(d, MAX_DESCRIPTION)),
-            ],
-            |r| r.get(0),
-        )
+        stmt.execute(params![
+            ts,
+            channel,
+            self.kind.as_str(),
+            reply.route.as_ref().map(|r| r.kind()),
+            reply.topic,
+            reply.image_type,
+            reply.kind.name(),
+            reply.lang.name(),
+            (f64::from(reply.confidence) * 100.0).round() / 100.0,
+            cut(self.message, MAX_MESSAGE),
+            fields.image_ids.join(" "),
+            fields.instance_ids.join(" "),
+            fields.region,
+            fields.os,
+            fields.error.as_deref().map(|e| cut(e, MAX_MESSAGE)),
+            self.category,
+            self.description.as_deref().map(|d| cut(d, MAX_DESCRIPTION)),
+        ])?;
+        Ok(conn.last_insert_rowid())
     }
 }
 
