@@ -102,9 +102,32 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
         max_sessions: u64,
         /// Messages allowed per client IP (IPv6: per /64), like --rate-limit;
-        /// behind a proxy every client has the proxy's address.
+        /// behind a proxy every client has the proxy's address unless --trust-proxy names it.
         #[arg(long, value_name = "RATE", default_value = ratelimit::DEFAULT_IP_RATE, value_parser = ratelimit::parse_rate_limit)]
         ip_rate_limit: ratelimit::RateLimit,
+        /// Keep at most this many sessions per client address (its least recently used go first).
+        #[arg(long, value_name = "N", default_value_t = http::DEFAULT_SESSIONS_PER_CLIENT as u64, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        max_sessions_per_client: u64,
+        /// A request's headers must arrive within this long; also how long a
+        /// keep-alive connection may wait for its next request.
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = http::parse_duration)]
+        header_timeout: std::time::Duration,
+        /// A request's body must arrive within this long (else 408).
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = http::parse_duration)]
+        body_timeout: std::time::Duration,
+        /// The most connections open at once (default: the file limit, raised
+        /// to its maximum, less 64, at most 10,000). At the cap the connection
+        /// idle the longest is closed to make room.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: Option<u64>,
+        /// The address of a reverse proxy: requests from it are counted by the
+        /// last address of their X-Forwarded-For (off by default).
+        #[arg(long, value_name = "ADDR")]
+        trust_proxy: Option<std::net::IpAddr>,
+        /// Refused requests (429) are logged at debug level; at info, one
+        /// line this often says how many there were.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = http::parse_duration)]
+        refusal_log_every: std::time::Duration,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -209,6 +232,12 @@ fn run(args: Args) -> Result<ExitCode> {
             session_idle,
             max_sessions,
             ip_rate_limit,
+            max_sessions_per_client,
+            header_timeout,
+            body_timeout,
+            max_connections,
+            trust_proxy,
+            refusal_log_every,
             live,
         } => {
             let kb = load(&args.knowledge)?;
@@ -223,6 +252,13 @@ fn run(args: Args) -> Result<ExitCode> {
                 session_rate: live.rate_limit.0,
                 ip_rate: ip_rate_limit.0,
                 max_buckets: live.rate_limit_buckets as usize,
+                header_timeout,
+                body_timeout,
+                max_connections: max_connections
+                    .map_or_else(http::conn::default_max_connections, |n| n as usize),
+                max_sessions_per_client: max_sessions_per_client as usize,
+                trust_proxy,
+                refusal_summary: refusal_log_every,
             };
             http::run(kb, opts)?;
             Ok(ExitCode::SUCCESS)

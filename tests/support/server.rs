@@ -19,9 +19,23 @@ pub struct Server {
 
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
+        Server::start_under(&[], extra)
+    }
+
+    /// Starts the server under a wrapper command (`prlimit --nofile=…`).
+    pub fn start_under(wrapper: &[&str], extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("triage.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_imagebot"))
+        let bin = env!("CARGO_BIN_EXE_imagebot");
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = cmd
             .args(["serve", "--addr", "127.0.0.1:0"])
             .arg("--db")
             .arg(&db)

@@ -222,7 +222,7 @@ pub fn render_live(
     limits: &[(&'static str, LimiterStats)],
 ) -> String {
     let mut s = String::with_capacity(1024);
-    family(&mut s, "imagebot_knowledge_reloads_total", "counter", "Assistant reloads (SIGHUP or --watch), by result: ok, or refused (the new version failed `imagebot check`; the previous one kept answering).");
+    family(&mut s, "imagebot_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP or --watch), by result: ok, or refused (the new version failed `imagebot check`; the previous one kept answering).");
     let _ = writeln!(
         s,
         "imagebot_knowledge_reloads_total{{result=\"ok\"}} {}",
@@ -286,6 +286,42 @@ pub fn render_live(
             st.evicted
         );
     }
+    s
+}
+
+/// The connection families: open now, evicted to make room, refused.
+pub fn render_connections(c: &super::conn::ConnStats) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut s = String::with_capacity(512);
+    family(
+        &mut s,
+        "imagebot_http_connections",
+        "gauge",
+        "Client connections open now.",
+    );
+    let _ = writeln!(s, "imagebot_http_connections {}", c.open.load(Relaxed));
+    family(
+        &mut s,
+        "imagebot_http_connections_evicted_total",
+        "counter",
+        "Idle connections closed to make room at --max-connections.",
+    );
+    let _ = writeln!(
+        s,
+        "imagebot_http_connections_evicted_total {}",
+        c.evicted.load(Relaxed)
+    );
+    family(
+        &mut s,
+        "imagebot_http_connections_refused_total",
+        "counter",
+        "New connections closed unanswered: every open one had a request in flight.",
+    );
+    let _ = writeln!(
+        s,
+        "imagebot_http_connections_refused_total {}",
+        c.refused.load(Relaxed)
+    );
     s
 }
 

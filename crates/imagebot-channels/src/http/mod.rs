@@ -21,14 +21,15 @@
 //! ([`crate::ratelimit`]): over the limit, 429 with `Retry-After`
 //! and a reply that says how long to wait.
 
+pub mod client;
+pub mod conn;
 pub mod metrics;
 pub mod sessions;
 
 use super::ratelimit::{self, Limiter, LimiterStats, Rate};
 use super::reload::{self, LiveKnowledge, ReloadOptions};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -58,6 +59,18 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The default `--header-timeout`.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default `--body-timeout`.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default `--max-sessions-per-client`.
+pub const DEFAULT_SESSIONS_PER_CLIENT: usize = 100;
+/// How often refused requests are summed up in the log.
+pub const REFUSAL_SUMMARY: Duration = Duration::from_secs(60);
+/// The longest request target (path and query) answered; longer: 414.
+pub const MAX_URI: usize = 8 * 1024;
+/// The most header bytes answered; more: 431.
+pub const MAX_HEADERS: usize = 32 * 1024;
 
 const PAGE_HTML: &str = include_str!("page/index.html");
 const PAGE_JS: &str = include_str!("page/app.js");
@@ -93,6 +106,19 @@ pub struct ServeOptions {
     pub ip_rate: Option<Rate>,
     /// The most rate-limit buckets kept per limiter.
     pub max_buckets: usize,
+    /// A request's headers must arrive within this long (also how long a
+    /// keep-alive connection may wait for its next request).
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this long of its headers.
+    pub body_timeout: Duration,
+    /// The most connections open at once.
+    pub max_connections: usize,
+    /// The most sessions one client address may hold.
+    pub max_sessions_per_client: usize,
+    /// A proxy whose `X-Forwarded-For` names the client (`--trust-proxy`).
+    pub trust_proxy: Option<IpAddr>,
+    /// How often refused requests are summed up in the info log.
+    pub refusal_summary: Duration,
 }
 
 impl Default for ServeOptions {
@@ -113,6 +139,12 @@ impl Default for ServeOptions {
                 .ok()
                 .and_then(|r| r.0),
             max_buckets: ratelimit::DEFAULT_MAX_BUCKETS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_connections: 1000,
+            max_sessions_per_client: DEFAULT_SESSIONS_PER_CLIENT,
+            trust_proxy: None,
+            refusal_summary: REFUSAL_SUMMARY,
         }
     }
 }
@@ -129,6 +161,16 @@ pub struct Shared {
     pub limits: Limits,
     /// `/v1/topics` of a knowledge generation, made once per generation.
     topics_json: RwLock<(u64, Arc<str>)>,
+    /// The proxy whose `X-Forwarded-For` names the client.
+    pub trust_proxy: Option<IpAddr>,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// Open connections and evictions, for `/metrics`.
+    pub conns: Arc<conn::ConnStats>,
+    /// Requests refused (429) since the last summary line in the log.
+    pub refused_since_summary: std::sync::atomic::AtomicU64,
+    /// How often that summary is written.
+    pub refusal_summary: Duration,
 }
 
 /// The rate limits of `POST /v1/answer`: per session (keyed by a keyed hash
@@ -202,11 +244,20 @@ impl AppState {
         let topics = topics_json(&kb).into();
         AppState(Arc::new(Shared {
             live,
-            sessions: Sessions::new(opts.session_idle, opts.max_sessions),
+            sessions: Sessions::new(
+                opts.session_idle,
+                opts.max_sessions,
+                opts.max_sessions_per_client,
+            ),
             metrics: Metrics::default(),
             recorder: opts.recorder.clone(),
             limits: Limits::new(opts),
             topics_json: RwLock::new((generation, topics)),
+            trust_proxy: opts.trust_proxy,
+            body_timeout: opts.body_timeout,
+            conns: Arc::default(),
+            refused_since_summary: Default::default(),
+            refusal_summary: opts.refusal_summary,
         }))
     }
 }
@@ -370,13 +421,18 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub struct ClientIp(pub Option<IpAddr>);
 
 /// Logs every request (method, path, status, time; never a body) and counts
-/// it by route template.
+/// it by route template. Refusals (429) are logged at debug level only and
+/// summed up at info once a minute, so a client over its limit cannot flood
+/// the log. Requests too large to answer are refused here, before a body is
+/// read: a target over [`MAX_URI`] (414), headers over [`MAX_HEADERS`] (431),
+/// a `Content-Length` over [`MAX_BODY`] (413).
 async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    let ip = client::client_addr(peer, req.headers(), app.0.trust_proxy);
     req.extensions_mut().insert(ClientIp(ip));
     let method = req.method().clone();
     let route = req
@@ -385,7 +441,10 @@ async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> R
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let path: String = req.uri().path().chars().take(200).collect();
-    let mut res = next.run(req).await;
+    let mut res = match too_large(&req) {
+        Some(refusal) => refusal.into_response(),
+        None => next.run(req).await,
+    };
     let took = start.elapsed();
     let status = res.status().as_u16();
     app.0.metrics.request(&route, status, took);
@@ -394,6 +453,13 @@ async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> R
         HeaderValue::from_static("nosniff"),
     );
     let micros = took.as_micros() as u64;
+    if status == 429 {
+        app.0
+            .refused_since_summary
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        debug!(%method, %path, status, micros, "request refused");
+        return res;
+    }
     match res.extensions().get::<ReplyLog>() {
         Some(r) => info!(
             %method,
@@ -410,6 +476,47 @@ async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> R
         None => info!(%method, %path, status, micros, "request"),
     }
     res
+}
+
+/// A request too large to answer, judged from its head alone.
+fn too_large(req: &Request) -> Option<ApiError> {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI {
+        return Some(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is longer than {} KiB", MAX_URI / 1024),
+        ));
+    }
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers > MAX_HEADERS {
+        return Some(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the headers are larger than {} KiB", MAX_HEADERS / 1024),
+        ));
+    }
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if length.is_some_and(|n| n > MAX_BODY as u64) {
+        return Some(payload_too_large());
+    }
+    None
+}
+
+fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than {} KiB", MAX_BODY / 1024),
+    )
 }
 
 /// What the request log says about a reply (never the message or the text).
@@ -485,6 +592,7 @@ async fn metrics_route(State(app): State<AppState>) -> Response {
         shared.live.get().kb.topics.len(),
         &shared.limits.stats(),
     ));
+    body.push_str(&metrics::render_connections(&shared.conns));
     (
         [(
             header::CONTENT_TYPE,
@@ -680,7 +788,7 @@ async fn answer_route(
     State(app): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if !is_json(&headers) {
         return Err(ApiError::new(
@@ -689,36 +797,27 @@ async fn answer_route(
             "send the body as `Content-Type: application/json`",
         ));
     }
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {} KiB", MAX_BODY / 1024),
-            )
-        } else {
-            ApiError::bad_request("unreadable_body", format!("cannot read the body: {r}"))
-        }
-    })?;
-    let req = parse_request(&body)?;
     let shared = &*app.0;
-    let id = match &req.session_id {
-        Some(id) => id.clone(),
-        None => shared.sessions.new_id(),
-    };
+    let body = read_body(body, shared.body_timeout).await?;
+    let req = parse_request(&body)?;
+    // Only an id this server issued, still alive, continues a conversation;
+    // any other starts a new session with a new id.
+    let now = Instant::now();
+    let resumed = req
+        .session_id
+        .as_deref()
+        .and_then(|id| Some((id.to_string(), shared.sessions.get(id, now)?)));
+    let (id, mut conv) = resumed.unwrap_or_else(|| (shared.sessions.new_id(), Conversation::new()));
     if let Some((by, retry_after)) = shared.limits.check(ip, &id) {
         debug!(session = %id, by, "rate limited");
         return Ok(rate_limited(&req, &id, by, retry_after));
     }
-    let mut conv = match req.session_id {
-        Some(_) => shared.sessions.get(&id, Instant::now()).unwrap_or_default(),
-        None => Conversation::new(),
-    };
     debug!(session = %id, message = %req.message, "message");
     // This request answers with this version to the end, whatever reloads meanwhile.
     let kb = shared.live.get();
     let reply = answer(&kb, &mut conv, &req.message);
-    shared.sessions.put(&id, conv, Instant::now());
+    let owner = ip.map(ratelimit::ip_key);
+    shared.sessions.put(&id, owner, conv, Instant::now());
     shared.metrics.reply(&reply);
     if let Some(rec) = &shared.recorder {
         record(rec, &req.message, &reply).await;
@@ -733,6 +832,36 @@ async fn answer_route(
         kind: metrics::decline_reason(reply.kind),
     });
     Ok(res)
+}
+
+/// Reads a request body of at most [`MAX_BODY`] bytes within `timeout`:
+/// 413 when larger (chunked bodies are counted as they come), 408 when it
+/// does not arrive in time.
+async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} s", timeout.as_secs_f64()),
+        )),
+        Ok(Err(e)) if is_length_limit(&e) => Err(payload_too_large()),
+        Ok(Err(e)) => Err(ApiError::bad_request(
+            "unreadable_body",
+            format!("cannot read the body: {e}"),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Records an escalation or an unanswered question before the reply goes
@@ -772,54 +901,69 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves on a bound listener until `shutdown` resolves, then lets requests
-/// in flight finish (for up to [`SHUTDOWN_GRACE`]).
+/// Serves on a bound listener until `shutdown` resolves, then closes idle
+/// connections at once and lets requests in flight finish (for up to
+/// [`SHUTDOWN_GRACE`]).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
+    limits: conn::ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Expired sessions go even when nobody asks for them again.
-    let sweeper = {
-        let state = state.clone();
-        let every =
-            (state.0.sessions.idle() / 2).clamp(Duration::from_millis(50), Duration::from_secs(60));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let n = state.0.sessions.prune(Instant::now());
-                if n > 0 {
-                    debug!(expired = n, "sessions expired");
-                }
-            }
-        })
-    };
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let graceful = async move {
-        shutdown.await;
-        info!("shutting down: finishing the requests in flight");
-        let _ = stopping_tx.send(());
-    };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
-    let result = tokio::select! {
-        r = server => r,
-        _ = async {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            warn!("requests still in flight after {:?}; stopping anyway", SHUTDOWN_GRACE);
-            Ok(())
-        }
-    };
-    sweeper.abort();
+    let background = [
+        sweep_sessions(state.clone()),
+        summarize_refusals(state.clone()),
+    ];
+    let stats = Arc::clone(&state.0.conns);
+    let app = router(state);
+    let result = conn::serve(listener, app, limits, stats, shutdown, SHUTDOWN_GRACE).await;
+    for task in background {
+        task.abort();
+    }
     info!("stopped");
     result
+}
+
+/// Expired sessions go even when nobody asks for them again.
+fn sweep_sessions(state: AppState) -> tokio::task::JoinHandle<()> {
+    let every =
+        (state.0.sessions.idle() / 2).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let n = state.0.sessions.prune(Instant::now());
+            if n > 0 {
+                debug!(expired = n, "sessions expired");
+            }
+        }
+    })
+}
+
+/// Every `--refusal-log-every` (a minute), one info line with the number of
+/// refused requests, if any.
+fn summarize_refusals(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = state.0.refusal_summary;
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let n = state
+                .0
+                .refused_since_summary
+                .swap(0, std::sync::atomic::Ordering::Relaxed);
+            if n > 0 {
+                let secs = every.as_secs_f64();
+                info!(
+                    refused = n,
+                    "rate limits refused {n} request(s) in the last {secs} s"
+                );
+            }
+        }
+    })
 }
 
 /// `imagebot serve`: binds, says where on standard output, serves until
@@ -848,6 +992,11 @@ pub fn run(kb: Assistant, opts: ServeOptions) -> anyhow::Result<()> {
             max_sessions = opts.max_sessions,
             session_rate = %opts.session_rate.map_or_else(off, |r| r.to_string()),
             ip_rate = %opts.ip_rate.map_or_else(off, |r| r.to_string()),
+            max_connections = opts.max_connections,
+            header_timeout_secs = opts.header_timeout.as_secs_f64(),
+            body_timeout_secs = opts.body_timeout.as_secs_f64(),
+            max_sessions_per_client = opts.max_sessions_per_client,
+            trust_proxy = %opts.trust_proxy.map_or_else(off, |a| a.to_string()),
             "serving"
         );
         {
@@ -856,7 +1005,11 @@ pub fn run(kb: Assistant, opts: ServeOptions) -> anyhow::Result<()> {
             writeln!(out, "imagebot: listening on http://{local}")?;
             out.flush()?;
         }
-        let served = serve_on(listener, state, shutdown_signal()).await;
+        let limits = conn::ConnLimits {
+            header_timeout: opts.header_timeout,
+            max_connections: opts.max_connections,
+        };
+        let served = serve_on(listener, state, limits, shutdown_signal()).await;
         reloader.abort();
         served?;
         Ok(())

@@ -1,20 +1,33 @@
-//! Conversations kept per session id, in memory, bounded: a session expires
-//! after an idle time, and when the cap is reached the least recently used
-//! one is dropped. Every operation is O(log n).
+//! Conversations kept per session, in memory, bounded.
+//!
+//! - A session id is a capability: the server issues it ([`Sessions::new_id`],
+//!   128 bits from the operating system's random source) and an id it did
+//!   not issue, or one that expired, never finds a conversation.
+//! - A session expires after an idle time.
+//! - Each client address holds at most `per_client` sessions (its least
+//!   recently used goes first), so one address cannot push everyone else's
+//!   conversations out.
+//! - When the whole store is full, expired sessions go first, then the least
+//!   recently used; evicting a conversation used within the last
+//!   [`ACTIVE_WINDOW`] is logged (at most once every 10 s, with a count).
+//!
+//! Every operation is O(log n).
 
 use imagebot_core::Conversation;
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tracing::warn;
 
-/// The longest session id a client may choose.
+/// The longest session id accepted in a request (longer ones are refused as malformed).
 pub const MAX_ID_LEN: usize = 128;
 
-/// Whether a client-chosen session id is acceptable: 1 to 128 characters
-/// of `A-Z a-z 0-9 _ - . :`.
+/// A conversation used this recently is "active": evicting it is logged.
+pub const ACTIVE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// Whether a session id in a request is well-formed: 1 to 128 characters
+/// of `A-Z a-z 0-9 _ - . :` (ids the server issues are 32 hex digits).
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_LEN
@@ -23,50 +36,94 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
+type Key = (Instant, u64);
+
 struct Entry {
     conv: Conversation,
-    /// The entry's key in `Inner::order`.
-    key: (Instant, u64),
+    /// The entry's key in `Inner::order` (and its owner's order).
+    key: Key,
+    owner: Option<IpAddr>,
 }
 
 #[derive(Default)]
 struct Inner {
     map: HashMap<String, Entry>,
     /// Session ids by last use, oldest first.
-    order: BTreeMap<(Instant, u64), String>,
+    order: BTreeMap<Key, String>,
+    /// Per client address, its session ids by last use.
+    by_owner: HashMap<IpAddr, BTreeMap<Key, String>>,
     seq: u64,
     expired: u64,
     evicted: u64,
+    /// Active conversations evicted since the last log line, and when that was.
+    unlogged_active: u64,
+    last_log: Option<Instant>,
 }
 
 impl Inner {
     fn remove(&mut self, id: &str) -> Option<Entry> {
         let e = self.map.remove(id)?;
         self.order.remove(&e.key);
+        if let Some(owner) = e.owner {
+            if let Some(sessions) = self.by_owner.get_mut(&owner) {
+                sessions.remove(&e.key);
+                if sessions.is_empty() {
+                    self.by_owner.remove(&owner);
+                }
+            }
+        }
         Some(e)
     }
 
     /// Drops every session idle for `idle` or longer; returns how many.
     fn prune(&mut self, now: Instant, idle: Duration) -> usize {
         let mut n = 0;
-        while let Some(entry) = self.order.first_entry() {
-            if now.saturating_duration_since(entry.key().0) < idle {
+        while let Some((key, id)) = self.order.first_key_value() {
+            if now.saturating_duration_since(key.0) < idle {
                 break;
             }
-            let id = entry.remove();
-            self.map.remove(&id);
+            let id = id.clone();
+            self.remove(&id);
             n += 1;
         }
         self.expired += n as u64;
         n
+    }
+
+    /// Evicts one session to make room, noting it if it was active.
+    fn evict(&mut self, id: &str, now: Instant) {
+        if let Some(e) = self.remove(id) {
+            self.evicted += 1;
+            if now.saturating_duration_since(e.key.0) < ACTIVE_WINDOW && e.conv.turns > 1 {
+                self.unlogged_active += 1;
+                self.log_active_evictions(now);
+            }
+        }
+    }
+
+    fn log_active_evictions(&mut self, now: Instant) {
+        let due = self
+            .last_log
+            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(10));
+        if due {
+            warn!(
+                evicted = self.unlogged_active,
+                "sessions full: evicted active conversation(s) (raise --max-sessions, or lower --max-sessions-per-client)"
+            );
+            self.unlogged_active = 0;
+            self.last_log = Some(now);
+        }
     }
 }
 
 /// Counts for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionStats {
+    /// Sessions held now.
     pub active: usize,
+    /// Sessions dropped for being idle too long.
     pub expired: u64,
+    /// Sessions dropped to make room.
     pub evicted: u64,
 }
 
@@ -75,27 +132,28 @@ pub struct Sessions {
     inner: Mutex<Inner>,
     idle: Duration,
     cap: usize,
-    ids: RandomState,
-    counter: AtomicU64,
+    per_client: usize,
 }
 
 impl Sessions {
     /// A store whose sessions expire after `idle` without use, holding at
-    /// most `cap` (at least 1) at once.
-    pub fn new(idle: Duration, cap: usize) -> Sessions {
+    /// most `cap` (at least 1) at once and `per_client` (at least 1) per
+    /// client address.
+    pub fn new(idle: Duration, cap: usize, per_client: usize) -> Sessions {
         Sessions {
             inner: Mutex::new(Inner::default()),
             idle,
             cap: cap.max(1),
-            ids: RandomState::new(),
-            counter: AtomicU64::new(0),
+            per_client: per_client.max(1),
         }
     }
 
+    /// How long a session lives without use.
     pub fn idle(&self) -> Duration {
         self.idle
     }
 
+    /// The most sessions held at once.
     pub fn cap(&self) -> usize {
         self.cap
     }
@@ -106,21 +164,27 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new unguessable id: 128 bits from SipHash keyed with a random key
-    /// (std's `RandomState`) over a counter and the clock.
+    /// A new unguessable id: 128 bits from the operating system's random
+    /// source, as 32 hex digits.
     pub fn new_id(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let a = self.ids.hash_one((n, nanos, 0u8));
-        let b = self.ids.hash_one((n, nanos, 1u8));
-        format!("{a:016x}{b:016x}")
+        let mut bytes = [0u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            // No OS randomness is a broken machine; fail closed with a
+            // process-random key over the clock rather than a guessable id.
+            use std::hash::BuildHasher;
+            let state = std::collections::hash_map::RandomState::new();
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            bytes[..8].copy_from_slice(&state.hash_one((nanos, 0u8)).to_le_bytes());
+            bytes[8..].copy_from_slice(&state.hash_one((nanos, 1u8)).to_le_bytes());
+        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The conversation of a live session, or `None` when the id is unknown
-    /// or its session has expired (it is then dropped).
+    /// (never issued, or forgotten) or its session has expired (it is then
+    /// dropped).
     pub fn get(&self, id: &str, now: Instant) -> Option<Conversation> {
         let mut inner = self.lock();
         let last = inner.map.get(id)?.key.0;
@@ -133,24 +197,53 @@ impl Sessions {
     }
 
     /// Stores a session's conversation, marking it used at `now`. A new
-    /// session first makes room: expired sessions go, then the least
+    /// session first makes room: the client's own least recently used
+    /// session beyond its share, then expired sessions, then the least
     /// recently used ones.
-    pub fn put(&self, id: &str, conv: Conversation, now: Instant) {
+    pub fn put(&self, id: &str, owner: Option<IpAddr>, conv: Conversation, now: Instant) {
         let mut inner = self.lock();
-        if inner.remove(id).is_none() && inner.map.len() >= self.cap {
-            inner.prune(now, self.idle);
-            while inner.map.len() >= self.cap {
-                let Some((_, oldest)) = inner.order.pop_first() else {
-                    break;
-                };
-                inner.map.remove(&oldest);
-                inner.evicted += 1;
-            }
+        let existing = inner.remove(id);
+        let owner = existing.as_ref().map_or(owner, |e| e.owner);
+        if existing.is_none() {
+            self.make_room(&mut inner, owner, now);
         }
         inner.seq += 1;
         let key = (now, inner.seq);
         inner.order.insert(key, id.to_string());
-        inner.map.insert(id.to_string(), Entry { conv, key });
+        if let Some(o) = owner {
+            inner
+                .by_owner
+                .entry(o)
+                .or_default()
+                .insert(key, id.to_string());
+        }
+        inner.map.insert(id.to_string(), Entry { conv, key, owner });
+    }
+
+    fn make_room(&self, inner: &mut Inner, owner: Option<IpAddr>, now: Instant) {
+        if let Some(o) = owner {
+            while inner.by_owner.get(&o).map_or(0, BTreeMap::len) >= self.per_client {
+                let Some(oldest) = inner
+                    .by_owner
+                    .get(&o)
+                    .and_then(|s| s.first_key_value())
+                    .map(|(_, id)| id.clone())
+                else {
+                    break;
+                };
+                inner.remove(&oldest);
+                inner.evicted += 1;
+            }
+        }
+        if inner.map.len() >= self.cap {
+            inner.prune(now, self.idle);
+        }
+        while inner.map.len() >= self.cap {
+            let Some(oldest) = inner.order.first_key_value().map(|(_, id)| id.clone()) else {
+                break;
+            };
+            inner.evict(&oldest, now);
+        }
     }
 
     /// Drops expired sessions; returns how many.
@@ -158,6 +251,7 @@ impl Sessions {
         self.lock().prune(now, self.idle)
     }
 
+    /// Counts for `/metrics`.
     pub fn stats(&self) -> SessionStats {
         let inner = self.lock();
         SessionStats {
@@ -179,13 +273,17 @@ mod tests {
         }
     }
 
+    fn ip(last: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([10, 0, 0, last]))
+    }
+
     #[test]
     fn keeps_and_expires() {
-        let s = Sessions::new(Duration::from_secs(10), 100);
+        let s = Sessions::new(Duration::from_secs(10), 100, 100);
         let t0 = Instant::now();
-        s.put("a", conv(1), t0);
+        s.put("a", ip(1), conv(1), t0);
         assert_eq!(s.get("a", t0 + Duration::from_secs(9)).unwrap().turns, 1);
-        s.put("a", conv(2), t0 + Duration::from_secs(9));
+        s.put("a", ip(1), conv(2), t0 + Duration::from_secs(9));
         // Used again at 9 s: alive until 19 s.
         assert_eq!(s.get("a", t0 + Duration::from_secs(18)).unwrap().turns, 2);
         assert!(s.get("a", t0 + Duration::from_secs(19)).is_none());
@@ -196,10 +294,10 @@ mod tests {
 
     #[test]
     fn prune_drops_only_idle_sessions() {
-        let s = Sessions::new(Duration::from_secs(10), 100);
+        let s = Sessions::new(Duration::from_secs(10), 100, 100);
         let t0 = Instant::now();
-        s.put("old", conv(1), t0);
-        s.put("new", conv(1), t0 + Duration::from_secs(5));
+        s.put("old", ip(1), conv(1), t0);
+        s.put("new", ip(1), conv(1), t0 + Duration::from_secs(5));
         assert_eq!(s.prune(t0 + Duration::from_secs(12)), 1);
         assert!(s.get("old", t0 + Duration::from_secs(12)).is_none());
         assert!(s.get("new", t0 + Duration::from_secs(12)).is_some());
@@ -207,14 +305,19 @@ mod tests {
 
     #[test]
     fn cap_evicts_least_recently_used() {
-        let s = Sessions::new(Duration::from_secs(1000), 3);
+        let s = Sessions::new(Duration::from_secs(1000), 3, 100);
         let t0 = Instant::now();
         for (i, id) in ["a", "b", "c"].iter().enumerate() {
-            s.put(id, conv(1), t0 + Duration::from_millis(i as u64));
+            s.put(
+                id,
+                ip(i as u8),
+                conv(1),
+                t0 + Duration::from_millis(i as u64),
+            );
         }
         // Touch "a": "b" is now the least recently used.
-        s.put("a", conv(2), t0 + Duration::from_millis(10));
-        s.put("d", conv(1), t0 + Duration::from_millis(11));
+        s.put("a", ip(0), conv(2), t0 + Duration::from_millis(10));
+        s.put("d", ip(3), conv(1), t0 + Duration::from_millis(11));
         assert_eq!(s.stats().active, 3);
         assert_eq!(s.stats().evicted, 1);
         let now = t0 + Duration::from_millis(12);
@@ -224,21 +327,52 @@ mod tests {
         }
         // Many more: never above the cap.
         for i in 0..1000 {
-            s.put(&format!("x{i}"), conv(1), now);
+            s.put(&format!("x{i}"), ip((i % 200) as u8), conv(1), now);
         }
         assert_eq!(s.stats().active, 3);
     }
 
     #[test]
-    fn ids_are_distinct_and_valid() {
-        let s = Sessions::new(Duration::from_secs(1), 1);
-        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| s.new_id()).collect();
-        assert_eq!(ids.len(), 10_000);
-        assert!(ids.iter().all(|id| id.len() == 32 && valid_id(id)));
+    fn one_address_cannot_push_out_the_others() {
+        let s = Sessions::new(Duration::from_secs(1000), 100, 5);
+        let t0 = Instant::now();
+        for i in 0..20u8 {
+            s.put(&format!("user{i}"), ip(i), conv(3), t0);
+        }
+        // One address opens a thousand sessions: it only ever holds five.
+        for i in 0..1000u64 {
+            s.put(
+                &format!("flood{i}"),
+                ip(250),
+                conv(1),
+                t0 + Duration::from_millis(i),
+            );
+        }
+        let now = t0 + Duration::from_secs(2);
+        for i in 0..20u8 {
+            assert!(s.get(&format!("user{i}"), now).is_some(), "user{i}");
+        }
+        assert_eq!(s.stats().active, 25);
+        assert!(s.get("flood999", now).is_some());
+        assert!(s.get("flood0", now).is_none());
     }
 
     #[test]
-    fn client_ids() {
+    fn ids_are_distinct_random_and_valid() {
+        let s = Sessions::new(Duration::from_secs(1), 1, 1);
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| s.new_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| id.len() == 32 && valid_id(id)));
+        // Every hex digit appears in every position over many ids: no fixed part.
+        for pos in 0..32 {
+            let digits: std::collections::HashSet<char> =
+                ids.iter().map(|id| id.as_bytes()[pos] as char).collect();
+            assert_eq!(digits.len(), 16, "position {pos}");
+        }
+    }
+
+    #[test]
+    fn request_ids() {
         assert!(valid_id("helpdesk:ticket-42.a_b"));
         assert!(!valid_id(""));
         assert!(!valid_id("a b"));
