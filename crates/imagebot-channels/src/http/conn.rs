@@ -71,7 +71,7 @@ fn raise_nofile_limit() -> Option<u64> {
             }
         }
     }
-    Some(lim.rlim_cur as u64)
+    Some(lim.rlim_cur)
 }
 
 /// One open connection, as the accept loop sees it.
