@@ -192,7 +192,7 @@ fn run(args: Args) -> Result<ExitCode> {
                 .knowledge
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("knowledge"));
-            Ok(cli::check(&dir))
+            cli::check(&dir)
         }
         Command::Ask {
             json,
@@ -314,9 +314,20 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(code) => code,
+        // Whoever reads the output stopped (`imagebot eval … | head`): a
+        // quiet exit, as ripgrep does.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("imagebot: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether an error is, somewhere down its chain, a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

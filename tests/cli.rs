@@ -257,3 +257,96 @@ fn chat_json_answers_a_waiting_client_at_once() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+/// A 100 MB line gets an error reply and costs little memory; the lines
+/// after it are answered as usual.
+#[test]
+fn chat_json_caps_a_huge_line() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = common::bin()
+        .args(["chat", "--json", "--no-record"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let chunk = "镜像".repeat(1 << 16); // 384 KiB
+    for _ in 0..(100 << 20) / chunk.len() {
+        stdin.write_all(chunk.as_bytes()).unwrap();
+    }
+    stdin.write_all("\n镜像是什么\n".as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["error"], "line_too_long", "{first}");
+    assert_eq!(first["answered"], false);
+    let second: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(second["topic"], "what-is-image");
+    // Peak memory while it read all of that.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap();
+    assert!(peak_kib < 64 * 1024, "peak {peak_kib} KiB");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+/// A reader that goes away (`imagebot eval … | head -1`) is a quiet exit;
+/// a full disk is a clear error; neither panics.
+#[test]
+fn closed_pipes_and_full_disks() {
+    use std::process::Stdio;
+    let cases = common::repo().join("tests/data/cases.jsonl");
+    let commands: [Vec<&str>; 4] = [
+        vec!["check"],
+        vec!["eval", "--cases", cases.to_str().unwrap()],
+        vec!["ask", "镜像是什么"],
+        vec!["chat", "--json"],
+    ];
+    for args in &commands {
+        // Closed pipe: the read end is gone before anything is written.
+        let mut child = common::bin()
+            .args(args)
+            .arg("--no-record")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            let _ = stdin.write_all("镜像是什么\n".repeat(2000).as_bytes());
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        assert!(err.is_empty(), "{args:?}: {err}");
+
+        // Full disk.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = common::bin()
+            .args(args)
+            .arg("--no-record")
+            .stdin(Stdio::from(std::fs::File::open("/dev/null").unwrap()))
+            .stdout(Stdio::from(full))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if args[0] == "chat" {
+            // No input, so nothing to write.
+            assert!(out.status.success(), "{args:?}: {err}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

@@ -948,7 +948,8 @@ async fn openapi_describes_what_the_server_does() {
             // Every documented status is one the route can give.
             for st in ops[m]["responses"].as_object().unwrap().keys() {
                 assert!(
-                    ["200", "400", "405", "413", "415", "429"].contains(&st.as_str()),
+                    ["200", "400", "405", "408", "413", "414", "415", "429", "431"]
+                        .contains(&st.as_str()),
                     "{m} {path}: unexpected documented status {st}"
                 );
             }
@@ -1473,4 +1474,58 @@ async fn refusals_are_summed_up_not_logged_one_by_one() {
     assert_eq!(summed, 50, "the summaries count every refusal: {log}");
     // The whole log stays a few lines long.
     assert!(log.lines().count() < 20, "{log}");
+}
+
+/// Schemathesis (from PyPI; `.ci/run` installs it) generates requests from
+/// `/openapi.json`, valid and invalid, and checks every answer against the
+/// document: status codes, content types, schemas, and that valid requests
+/// are accepted and invalid ones refused. Bounded: 25 examples an
+/// operation, 25 s at most.
+#[test]
+fn schemathesis_finds_no_disagreement_with_the_openapi_document() {
+    // `python3 -m schemathesis.cli` works wherever pip put it, shims or not.
+    let schemathesis = || {
+        let mut c = Command::new("python3");
+        c.args(["-m", "schemathesis.cli"]);
+        c
+    };
+    let found = schemathesis().arg("--version").output();
+    if found.as_ref().map_or(true, |o| !o.status.success()) {
+        let why = "skipped: schemathesis is not installed (`pip install schemathesis`; .ci/run does this)";
+        if std::env::var_os("CI").is_some() {
+            panic!("schemathesis test {why}, but CI must run it");
+        }
+        eprintln!("schemathesis_finds_no_disagreement_with_the_openapi_document {why}");
+        return;
+    }
+    let s = Server::start(&[
+        "--rate-limit",
+        "off",
+        "--ip-rate-limit",
+        "off",
+        "--no-record",
+    ]);
+    let out = schemathesis()
+        .args(["run", &s.url("/openapi.json")])
+        .args([
+            "--checks",
+            "all",
+            "-n",
+            "25",
+            "--max-time",
+            "25",
+            "--seed",
+            "42",
+        ])
+        .args(["--no-color", "--request-timeout", "10"])
+        .env("SCHEMATHESIS_TELEMETRY", "false")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("No issues found"), "{report}");
 }

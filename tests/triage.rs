@@ -990,3 +990,45 @@ mod never_panics {
         }
     }
 }
+
+/// Customers' words reach the support team's spreadsheet and terminal as
+/// text: a formula does not run, an escape sequence does not act.
+#[test]
+fn exports_and_terminals_get_inert_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hostile.db");
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/\",\"点我\") 镜像能转给别人吗",
+        "+cmd|' /C calc'!A0 镜像能转给别人吗",
+        "@SUM(1+1)*cmd 镜像能转给别人吗",
+        "-2+3 镜像能转给别人吗",
+        "\u{1b}]0;pwned\u{7}\u{1b}[2J镜像能转给别人吗\u{202E}",
+    ];
+    let out = run_db(&db, &["chat", "--json"], &(hostile.join("\n") + "\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&run_db(&db, &["triage", "export", "--format", "csv"], ""));
+    let rows = parse_csv(&csv);
+    let messages: Vec<&str> = rows[1..].iter().map(|r| r[10].as_str()).collect();
+    assert_eq!(messages.len(), hostile.len(), "{csv}");
+    for m in &messages {
+        assert!(!m.starts_with(['=', '+', '-', '@', '\t', '\r']), "{m:?}");
+    }
+    assert!(
+        messages.iter().any(|m| m.starts_with("'=HYPERLINK(")),
+        "{messages:?}"
+    );
+    // JSON lines keep the raw text.
+    let jsonl = stdout(&run_db(&db, &["triage", "export", "--format", "jsonl"], ""));
+    assert!(jsonl.contains("\"message\":\"=HYPERLINK("), "{jsonl}");
+    // Human-readable outputs have no control characters at all.
+    for args in [&["triage", "stats"][..], &["triage", "list"][..]] {
+        let text = stdout(&run_db(&db, args, ""));
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' || c == '\u{202E}'),
+            "{args:?}: {text:?}"
+        );
+        assert!(text.contains("镜像能转给别人吗"), "{args:?}: {text}");
+    }
+}

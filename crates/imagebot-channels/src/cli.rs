@@ -65,6 +65,97 @@ pub fn ask(
     Ok(())
 }
 
+/// The longest input line read (64 KiB); the rest of a longer line is
+/// read past and dropped, and the line gets an error reply instead.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line of input, read with memory bounded by [`MAX_LINE`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The input has ended.
+    End,
+    /// A whole line (without its line break) is in the buffer.
+    Whole,
+    /// The line was longer than [`MAX_LINE`]: dropped, up to its line break.
+    TooLong,
+}
+
+/// Reads one line into `buf` (cleared first), never holding more than
+/// `max` bytes of it.
+pub fn read_line_capped(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        if !too_long {
+            if buf.len() + part.len() > max {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(part);
+            }
+        }
+        let used = done.unwrap_or(chunk.len());
+        input.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    while buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(match (any, too_long) {
+        (false, _) => Line::End,
+        (true, true) => Line::TooLong,
+        (true, false) => Line::Whole,
+    })
+}
+
+/// The reply to a line longer than [`MAX_LINE`]: the contract's fields,
+/// nothing answered, and `error` for programs.
+pub fn line_too_long_json() -> String {
+    #[derive(serde::Serialize)]
+    struct TooLong {
+        answered: bool,
+        topic: Option<String>,
+        image_type: Option<String>,
+        confidence: f32,
+        route: Option<String>,
+        text: String,
+        suggestions: [String; 0],
+        error: &'static str,
+    }
+    let kib = MAX_LINE / 1024;
+    let reply = TooLong {
+        answered: false,
+        topic: None,
+        image_type: None,
+        confidence: 0.0,
+        route: None,
+        text: format!("这一行超过 {kib} KiB，没有读取；请发送更短的问题。This line is longer than {kib} KiB and was not read; please send a shorter question."),
+        suggestions: [],
+        error: "line_too_long",
+    };
+    serde_json::to_string(&reply).unwrap_or_default()
+}
+
 /// Replies are held back for at most this many lines before their records
 /// are committed and they are written.
 const BATCH_LINES: usize = 256;
@@ -111,19 +202,18 @@ fn answer_lines(kb: &Assistant, mut ready: impl FnMut(&mut Batch) -> Result<()>)
     let mut conv = Conversation::new();
     let mut line = Vec::new();
     loop {
-        line.clear();
-        if input
-            .read_until(b'\n', &mut line)
-            .context("cannot read standard input")?
-            == 0
-        {
-            break;
+        let read = read_line_capped(&mut input, &mut line, MAX_LINE)
+            .context("cannot read standard input")?;
+        match read {
+            Line::End => break,
+            Line::TooLong => batch.push_json(line_too_long_json()),
+            Line::Whole => {
+                // Invalid UTF-8 is replaced, not fatal: the reply still comes, one per line.
+                let text = String::from_utf8_lossy(&line);
+                let reply = answer(kb, &mut conv, &text);
+                batch.push(&text, reply)?;
+            }
         }
-        // Invalid UTF-8 is replaced, not fatal: the reply still comes, one per line.
-        let text = String::from_utf8_lossy(&line);
-        let message = text.trim_end_matches(['\n', '\r']);
-        let reply = answer(kb, &mut conv, message);
-        batch.push(message, reply)?;
         let more_waiting = input.buffer().contains(&b'\n');
         if !more_waiting || batch.len() >= BATCH_LINES {
             ready(&mut batch)?;
@@ -141,11 +231,20 @@ struct Batch {
     messages: Vec<String>,
     replies: Vec<Reply>,
     json: Vec<u8>,
+    /// Lines answered in `json`, replies and error lines alike.
+    pending: usize,
 }
 
 impl Batch {
     fn len(&self) -> usize {
-        self.replies.len()
+        self.pending
+    }
+
+    /// A line that is not a message (too long): its reply, nothing to record.
+    fn push_json(&mut self, json: String) {
+        self.json.extend_from_slice(json.as_bytes());
+        self.json.push(b'\n');
+        self.pending += 1;
     }
 
     fn push(&mut self, message: &str, reply: Reply) -> Result<()> {
@@ -153,15 +252,16 @@ impl Batch {
         self.json.push(b'\n');
         self.messages.push(message.to_string());
         self.replies.push(reply);
+        self.pending += 1;
         Ok(())
     }
 
     /// Commits the records, then writes and flushes the replies.
     fn finish(&mut self, rec: Option<&Recorder>, out: &mut impl Write) -> Result<()> {
-        if self.replies.is_empty() {
+        if self.pending == 0 {
             return Ok(());
         }
-        if let Some(rec) = rec {
+        if let Some(rec) = rec.filter(|_| !self.replies.is_empty()) {
             let items: Vec<(&str, &Reply)> = self
                 .messages
                 .iter()
@@ -177,6 +277,7 @@ impl Batch {
         self.messages.clear();
         self.replies.clear();
         self.json.clear();
+        self.pending = 0;
         Ok(())
     }
 }
@@ -192,14 +293,22 @@ pub fn chat_interactive(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
         out,
         "imagebot: 云服务器镜像问答 / questions about cloud server images.\n输入问题 (type a question); 数字选择推荐问题 (a number picks a suggestion); /reset, /lang zh|en, /quit."
     )?;
-    let mut lines = stdin.lock().lines();
+    let mut input = stdin.lock();
+    let mut buf = Vec::new();
     loop {
         if tty {
             write!(out, "\n> ")?;
             out.flush()?;
         }
-        let Some(line) = lines.next() else { break };
-        let line = line.unwrap_or_default();
+        match read_line_capped(&mut input, &mut buf, MAX_LINE)? {
+            Line::End => break,
+            Line::TooLong => {
+                writeln!(out, "(这一行超过 {} KiB，没有读取 / this line is longer than {} KiB and was not read)", MAX_LINE / 1024, MAX_LINE / 1024)?;
+                continue;
+            }
+            Line::Whole => {}
+        }
+        let line = String::from_utf8_lossy(&buf).into_owned();
         let msg = line.trim();
         match msg {
             "/quit" | "/exit" | "quit" | "exit" => break,
@@ -237,20 +346,20 @@ pub fn chat_interactive(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
     Ok(())
 }
 
-pub fn check(dir: &Path) -> ExitCode {
+pub fn check(dir: &Path) -> Result<ExitCode> {
     let report = check_dir(dir);
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
     if report.problems.is_empty() {
-        println!("{}", report.summary);
-        ExitCode::SUCCESS
+        writeln!(io::stdout().lock(), "{}", report.summary)?;
+        Ok(ExitCode::SUCCESS)
     } else {
         for p in &report.problems {
             eprintln!("{p}");
         }
         eprintln!("{} problem(s) in {}", report.problems.len(), dir.display());
-        ExitCode::from(1)
+        Ok(ExitCode::from(1))
     }
 }
 
@@ -258,15 +367,53 @@ pub fn eval(kb: &Assistant, cases: &Path, json: bool, fail_under: Option<f64>) -
     let cases = load_cases(cases)?;
     let results = run_cases(kb, &cases);
     let report = Report::new(&results);
+    let mut out = io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report.metrics_json())?);
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report.metrics_json())?
+        )?;
     } else {
-        print!("{}", report.text(&results));
+        write!(out, "{}", report.text(&results))?;
     }
+    out.flush()?;
     let failed = fail_under.is_some_and(|rate| report.pass_rate() < rate);
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_with_bounded_memory() {
+        let data = format!("short\r\n{}\nafter\n\nlast", "x".repeat(100));
+        let mut input = io::BufReader::with_capacity(16, data.as_bytes());
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        loop {
+            let line = read_line_capped(&mut input, &mut buf, 50).unwrap();
+            if line == Line::End {
+                break;
+            }
+            assert!(buf.capacity() <= 64, "{}", buf.capacity());
+            got.push((line, String::from_utf8_lossy(&buf).into_owned()));
+        }
+        let want = [
+            (Line::Whole, "short"),
+            (Line::TooLong, ""),
+            (Line::Whole, "after"),
+            (Line::Whole, ""),
+            (Line::Whole, "last"),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((line, text), (wl, wt)) in got.iter().zip(want) {
+            assert_eq!((line, text.as_str()), (&wl, wt));
+        }
+    }
 }

@@ -186,11 +186,7 @@ fn write_table(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
                 .collect();
             // After a clarify question the description holds the problem itself.
             let text = r.description.as_deref().unwrap_or(&r.message);
-            let mut msg: String = text
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(60)
-                .collect();
+            let mut msg: String = printable(text).chars().take(60).collect();
             if text.chars().count() > 60 {
                 msg.push('…');
             }
@@ -264,7 +260,7 @@ fn write_stats(out: &mut dyn Write, s: &Stats) -> std::io::Result<()> {
                 .max()
                 .unwrap_or(0);
             for c in rows {
-                writeln!(out, "  {:<w$}  {:>5}", c.key, c.count)?;
+                writeln!(out, "  {:<w$}  {:>5}", printable(&c.key), c.count)?;
             }
             Ok(())
         };
@@ -286,13 +282,42 @@ fn write_stats(out: &mut dyn Write, s: &Stats) -> std::io::Result<()> {
             "\nmost frequent unanswered questions (candidates for new phrasings):"
         )?;
         for g in &s.unanswered_groups {
-            writeln!(out, "  {:>4}  {}", g.count, g.question)?;
+            writeln!(out, "  {:>4}  {}", g.count, printable(&g.question))?;
             if !g.variants.is_empty() {
-                writeln!(out, "        also: {}", g.variants.join(" | "))?;
+                let variants: Vec<String> = g.variants.iter().map(|v| printable(v)).collect();
+                writeln!(out, "        also: {}", variants.join(" | "))?;
             }
         }
     }
     Ok(())
+}
+
+/// Text for a terminal: control characters (ESC and the sequences it starts,
+/// BEL, backspace...) and bidirectional overrides become spaces, so a
+/// customer's message can neither move the cursor, retitle the window, nor
+/// reorder what is shown.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A text cell a spreadsheet will not run: one that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (the OWASP rule
+/// against formula injection). JSON lines keep the raw text.
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,
@@ -331,7 +356,10 @@ pub fn write_csv(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()>
             opt(&r.category),
             opt(&r.description),
         ];
-        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let row: Vec<String> = fields
+            .iter()
+            .map(|f| csv_field(&spreadsheet_safe(f)))
+            .collect();
         write!(out, "{}\r\n", row.join(","))?;
     }
     Ok(())
@@ -339,7 +367,31 @@ pub fn write_csv(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()>
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{csv_field, printable, spreadsheet_safe};
+
+    #[test]
+    fn formulas_and_escapes_are_neutralized() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("镜像=1", "镜像=1"),
+            ("ap-guangzhou", "ap-guangzhou"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), want, "{cell:?}");
+        }
+        assert_eq!(
+            printable("a\u{1b}]0;pwned\u{7}b\u{1b}[2Jc\u{202E}d"),
+            "a ]0;pwned b [2Jc d"
+        );
+    }
 
     #[test]
     fn csv_fields_follow_rfc_4180() {
