@@ -1529,3 +1529,35 @@ fn schemathesis_finds_no_disagreement_with_the_openapi_document() {
     );
     assert!(report.contains("No issues found"), "{report}");
 }
+
+#[tokio::test]
+async fn one_address_cannot_evict_everyone_elses_sessions() {
+    let s = Server::start(&[
+        "--max-sessions",
+        "50",
+        "--max-sessions-per-client",
+        "5",
+        "--rate-limit",
+        "off",
+        "--ip-rate-limit",
+        "off",
+        "--no-record",
+    ]);
+    let (_, _, v) = post_from(&s, "127.0.0.2", &json!({"message": "共享镜像要付费吗？"})).await;
+    let mine = v["session_id"].as_str().unwrap().to_string();
+    // Another address opens 100 sessions, twice the whole store.
+    for _ in 0..100 {
+        let (status, _, _) = post_from(&s, "127.0.0.1", &json!({"message": "镜像是什么"})).await;
+        assert_eq!(status, 200);
+    }
+    let (_, _, v) = post_from(
+        &s,
+        "127.0.0.2",
+        &json!({"message": "那公共镜像呢？", "session_id": mine}),
+    )
+    .await;
+    assert_eq!(v["session_id"].as_str().unwrap(), mine, "{v}");
+    assert_eq!(v["topic"], "image-billing");
+    let m = metrics(&s).await;
+    assert!(sample(&m, "imagebot_sessions") <= 6.0, "{m}");
+}
