@@ -2,7 +2,7 @@
 //! lexicon's concepts found in them, the image types named, and the terms
 //! used for similarity with the knowledge's phrasings.
 
-use super::lexicon::{token_readings, Lexicon, Tok};
+use super::lexicon::{token_readings, Lexicon, Reading, Tok};
 use super::literals::Literals;
 use crate::knowledge::{ConceptKind, Knowledge};
 use crate::normalize::{normalize, Normalized};
@@ -98,7 +98,7 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
     let mut anchor_hit = false;
     let mut i = 0;
     while i < toks.len() {
-        if let Some((f, len, fuzzy)) = lex.best_at(&toks, &han_readings, i) {
+        if let Some((f, len, fuzzy)) = best_match(lex, &toks, &han_readings, i) {
             let form = &lex.forms[f];
             found.extend_from_slice(&form.concepts);
             for &c in &form.concepts {
@@ -173,6 +173,31 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
         anchored,
         foreign,
         veto,
+    }
+}
+
+/// The form matched at `i`. A typo correction may not swallow the start of
+/// a word written exactly ("服务起不来" is 服务 + 起不来, not a typo of
+/// 服务器 followed by 不来): then only an exact form counts at `i`.
+fn best_match(
+    lex: &Lexicon,
+    toks: &[Tok],
+    readings: &[Reading],
+    i: usize,
+) -> Option<(usize, usize, bool)> {
+    let found = lex.best_at(toks, readings, i, usize::MAX)?;
+    let (_, len, fuzzy) = found;
+    if !fuzzy {
+        return Some(found);
+    }
+    let swallows = (i + 1..i + len).any(|j| {
+        lex.best_at(toks, readings, j, 0)
+            .is_some_and(|(_, l, _)| j + l > i + len)
+    });
+    if swallows {
+        lex.best_at(toks, readings, i, 0)
+    } else {
+        Some(found)
     }
 }
 

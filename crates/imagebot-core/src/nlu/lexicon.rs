@@ -290,12 +290,14 @@ impl Lexicon {
         &self.forms[f].concepts
     }
 
-    /// The best form starting at `i`: the longest, then the fewest typos.
+    /// The best form starting at `i` with at most `max_typos` typos: the
+    /// longest, then the fewest typos.
     pub(crate) fn best_at(
         &self,
         toks: &[Tok],
         han_readings: &[Reading],
         i: usize,
+        max_typos: usize,
     ) -> Option<(usize, usize, bool)> {
         let mut best: Option<(usize, usize, usize)> = None; // (form, len, typos)
         let mut consider = |f: usize| {
@@ -304,7 +306,8 @@ impl Lexicon {
             if i + len > toks.len() {
                 return;
             }
-            let (max_subst, max_miss, max_typos) = form.typo_budget();
+            let (max_subst, max_miss, budget) = form.typo_budget();
+            let max_typos = budget.min(max_typos);
             let mut subst = 0;
             let mut miss = 0;
             for (k, ft) in form.toks.iter().enumerate() {
@@ -484,7 +487,7 @@ mod tests {
         let toks = l.tokenize(&normalize(text).text, true);
         let rd = token_readings(&toks);
         (0..toks.len())
-            .find_map(|i| l.best_at(&toks, &rd, i))
+            .find_map(|i| l.best_at(&toks, &rd, i, usize::MAX))
             .map(|(f, _, fz)| (l.forms[f].text.clone(), fz))
     }
 
