@@ -246,3 +246,18 @@ fn problem_kinds_need_one_fallback() {
     );
     assert_fails_with(&dir, &["lexicon.toml: problem_kind: 0 kinds with no words"]);
 }
+
+#[test]
+fn a_veto_unless_names_known_concepts() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "lexicon.toml",
+        "unless = [\"import\"]",
+        "unless = [\"importt\"]",
+    );
+    assert_fails_with(
+        &dir,
+        &["concept other_cloud", "unless: unknown concept \"importt\""],
+    );
+}

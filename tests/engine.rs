@@ -330,3 +330,49 @@ fn confidence_is_in_range_and_higher_for_clear_questions() {
     assert!(clear.confidence > 0.7, "{}", clear.confidence);
     assert!(!vague.answered || vague.confidence < clear.confidence);
 }
+
+#[test]
+fn other_clouds_are_declined_unless_their_images_are_imported_here() {
+    for q in [
+        "阿里云 ECS 的公共镜像怎么收费？",
+        "Is there a charge for copying an AMI to another AWS region?",
+        "华为云的系统盘镜像最多能共享给多少个租户？",
+    ] {
+        let r = ask(q);
+        assert!(!r.answered, "{q}: {:?}", r.topic);
+        assert_eq!(r.kind, ReplyKind::Decline, "{q}");
+    }
+    let r = ask("从阿里云导出的镜像能导入腾讯云吗？");
+    assert_eq!(r.topic.as_deref(), Some("import-image"), "{}", r.text);
+}
+
+#[test]
+fn implied_image_types_are_read_from_the_wording() {
+    for (q, ty, route) in [
+        (
+            "腾讯云默认的 Ubuntu 镜像，重装系统之后机器直接失联了",
+            "public",
+            "ticket",
+        ),
+        (
+            "我上传的 qcow2 镜像创建的虚拟机，ssh 怎么都连不上",
+            "custom",
+            "ticket",
+        ),
+        (
+            "第三方商家上架的镜像用不了，商家也不理人",
+            "marketplace",
+            "vendor",
+        ),
+        (
+            "合作方共享过来的镜像，建出来的实例磁盘分区全乱了",
+            "shared",
+            "ticket",
+        ),
+    ] {
+        let r = ask(q);
+        assert_eq!(r.topic.as_deref(), Some("image-trouble"), "{q}");
+        assert_eq!(r.image_type.as_deref(), Some(ty), "{q}");
+        assert_eq!(r.route.as_ref().map(|r| r.kind()), Some(route), "{q}");
+    }
+}

@@ -245,11 +245,15 @@ pub(super) fn decide(case: &Case, trace: &mut Trace) -> Decision {
     }
 }
 
-/// A veto concept declines; a mirror sense yields to a named image type
+/// A veto concept declines unless one of its `unless` concepts is present;
+/// a mirror sense also yields to a named image type
 /// ("云市场买的 Docker 镜像打不开" is about a marketplace image).
 fn veto(kb: &Knowledge, a: &Analysis) -> Option<Decision> {
     let concept = a.veto?;
     let veto = kb.concepts[concept].veto?;
+    if kb.concepts[concept].unless.iter().any(|&c| a.has(c)) {
+        return None;
+    }
     if veto == Veto::Mirror && !a.types.is_empty() {
         return None;
     }

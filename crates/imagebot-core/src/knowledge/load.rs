@@ -403,6 +403,7 @@ fn compile_concepts(
             anchor: true,
             foreign: false,
             veto: None,
+            unless: Vec::new(),
             forms: def.aliases.clone(),
             implies: None,
             refines: Vec::new(),
@@ -423,6 +424,7 @@ fn compile_concepts(
             anchor: false,
             foreign: false,
             veto: None,
+            unless: Vec::new(),
             forms: g.any.clone(),
             implies: None,
             refines: Vec::new(),
@@ -433,6 +435,22 @@ fn compile_concepts(
             id: g.id.clone(),
             name: g.name.clone(),
         });
+    }
+    for (c, def) in lexicon.concept.iter().enumerate() {
+        let entry = format!("concept {}", def.id);
+        for id in &def.unless {
+            match concepts.iter().position(|x| &x.id == id) {
+                Some(u) => concepts[c].unless.push(u),
+                None => col.add(
+                    "lexicon.toml",
+                    Some(&entry),
+                    format!("unless: unknown concept \"{id}\""),
+                ),
+            }
+        }
+        if !def.unless.is_empty() && def.veto.is_none() {
+            col.add("lexicon.toml", Some(&entry), "unless needs a veto");
+        }
     }
     (concepts, gaps)
 }
@@ -476,6 +494,7 @@ fn lexicon_concept(
         anchor: c.anchor,
         foreign: c.foreign,
         veto: c.veto,
+        unless: Vec::new(),
         forms: c.forms.clone(),
         implies: implies.first().copied(),
         refines,

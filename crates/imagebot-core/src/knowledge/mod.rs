@@ -147,6 +147,8 @@ pub struct Concept {
     pub foreign: bool,
     /// Declines a message outright, and why.
     pub veto: Option<Veto>,
+    /// Concepts whose presence lifts the veto.
+    pub unless: Vec<usize>,
     /// The words and phrases that say this concept, as written.
     pub forms: Vec<String>,
     /// The image type (by number) this concept implies.

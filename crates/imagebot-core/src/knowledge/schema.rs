@@ -107,6 +107,10 @@ pub struct ConceptDef {
     pub foreign: bool,
     /// `"mirror"` or `"decline"`: a message with the concept is declined with that message.
     pub veto: Option<Veto>,
+    /// With `veto`: concepts whose presence lifts it ("从阿里云导出的镜像能导入吗"
+    /// is an import question, though 阿里云 declines a question about Aliyun).
+    #[serde(default)]
+    pub unless: Vec<String>,
     /// An image type id the concept implies (sharing a custom image makes it `shared`).
     pub implies: Option<String>,
     /// Type ids that, named with this concept, become the `implies` type.
