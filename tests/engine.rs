@@ -376,3 +376,18 @@ fn implied_image_types_are_read_from_the_wording() {
         assert_eq!(r.route.as_ref().map(|r| r.kind()), Some(route), "{q}");
     }
 }
+
+#[test]
+fn asking_for_a_person_gets_the_ticket_route() {
+    for q in [
+        "转人工",
+        "人工客服",
+        "轉人工",
+        "I want to talk to a human",
+        "can I speak to a person",
+    ] {
+        let r = ask(q);
+        assert_eq!(r.topic.as_deref(), Some("image-trouble"), "{q}");
+        assert_eq!(r.route.as_ref().map(|r| r.kind()), Some("ticket"), "{q}");
+    }
+}
