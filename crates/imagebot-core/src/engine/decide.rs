@@ -214,6 +214,9 @@ pub(super) fn decide(case: &Case, trace: &mut Trace) -> Decision {
     if let Some(d) = type_follow_up(case, trace) {
         return d;
     }
+    if let Some(d) = narrowing_follow_up(case, trace) {
+        return d;
+    }
     if let Some(d) = gap_question(case) {
         return d;
     }
@@ -280,6 +283,41 @@ fn type_follow_up(case: &Case, trace: &mut Trace) -> Option<Decision> {
         FOLLOW_UP_CONFIDENCE
     };
     Some(plan(case, trace, topic, conf, &case.a))
+}
+
+/// An elliptical follow-up that only narrows the previous question ("北美那边
+///可以吗？" after "复制到哪些地域？"): it leans on the previous message and
+/// every word of intent it has was in that message too, so the previous
+/// topic still answers it.
+fn narrowing_follow_up(case: &Case, trace: &mut Trace) -> Option<Decision> {
+    let (bot, kb) = (case.bot, &case.bot.kb);
+    let lean = kb.special.followup?;
+    if !case.a.has(lean) || !case.a.types.is_empty() {
+        return None;
+    }
+    let topic = context_topic(case)?;
+    let prev = case.conv.last_message.as_deref()?;
+    let mine: Vec<usize> = case
+        .a
+        .found
+        .iter()
+        .copied()
+        .filter(|&c| kb.concepts[c].is_intent())
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let before = bot.model.analyze(kb, prev);
+    if !mine.iter().all(|&c| before.has(c)) {
+        return None;
+    }
+    trace.note(|| {
+        format!(
+            "narrowing follow-up: its words of intent were all in \"{prev}\"; kept topic {}",
+            kb.topics[topic].id
+        )
+    });
+    Some(plan(case, trace, topic, FOLLOW_UP_CONFIDENCE, &case.a))
 }
 
 fn context_topic(case: &Case) -> Option<usize> {

@@ -220,11 +220,15 @@ pub struct Special {
     pub thanks: Option<usize>,
     /// Asking who the bot is: answered with the identity message.
     pub identity: Option<usize>,
+    /// Words that lean on the previous message ("那", "呢", "what about").
+    pub followup: Option<usize>,
 }
 
 impl Special {
     /// The concept ids the engine gives a role, in the order of the fields.
-    pub const IDS: [&'static str; 5] = ["image", "compare", "greeting", "thanks", "identity"];
+    pub const IDS: [&'static str; 6] = [
+        "image", "compare", "greeting", "thanks", "identity", "followup",
+    ];
 
     /// Finds each role's concept by id.
     pub fn find(concepts: &[Concept]) -> Special {
@@ -235,6 +239,7 @@ impl Special {
             greeting: find("greeting"),
             thanks: find("thanks"),
             identity: find("identity"),
+            followup: find("followup"),
         }
     }
 
@@ -246,6 +251,7 @@ impl Special {
             self.greeting,
             self.thanks,
             self.identity,
+            self.followup,
         ];
         Special::IDS
             .into_iter()
