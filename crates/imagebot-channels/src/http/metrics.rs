@@ -5,7 +5,7 @@
 use super::sessions::SessionStats;
 use crate::ratelimit::LimiterStats;
 use crate::reload::ReloadStats;
-use imagebot_core::reply::{Reply, ReplyKind};
+use imagebot_core::reply::Reply;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -50,21 +50,6 @@ pub struct Metrics {
     inner: Mutex<Inner>,
 }
 
-/// The metrics name of a reply kind that answered nothing.
-pub fn decline_reason(kind: ReplyKind) -> &'static str {
-    match kind {
-        ReplyKind::Answer => "answer",
-        ReplyKind::Decline => "out_of_scope",
-        ReplyKind::Unsure => "unsure",
-        ReplyKind::Gap => "not_in_faq",
-        ReplyKind::Mirror => "mirror",
-        ReplyKind::Greeting => "greeting",
-        ReplyKind::Thanks => "thanks",
-        ReplyKind::Identity => "identity",
-        ReplyKind::Empty => "empty",
-    }
-}
-
 /// The `# HELP` and `# TYPE` lines that open a metric family.
 fn family(s: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(s, "# HELP {name} {help}");
@@ -101,7 +86,7 @@ impl Metrics {
         let mut m = self.lock();
         match &reply.topic {
             Some(t) if reply.answered => *m.answers.entry(t.clone()).or_default() += 1,
-            _ => *m.declines.entry(decline_reason(reply.kind)).or_default() += 1,
+            _ => *m.declines.entry(reply.kind.name()).or_default() += 1,
         }
         if let Some(r) = &reply.route {
             *m.routes.entry(r.kind()).or_default() += 1;

@@ -829,7 +829,7 @@ async fn answer_route(
         topic: reply.topic.clone(),
         image_type: reply.image_type.clone(),
         route: reply.route.as_ref().map(|r| r.kind()),
-        kind: metrics::decline_reason(reply.kind),
+        kind: reply.kind.name(),
     });
     Ok(res)
 }

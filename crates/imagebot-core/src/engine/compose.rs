@@ -61,9 +61,20 @@ impl Writer<'_> {
         suggest: &[usize],
         confidence: f32,
     ) -> Reply {
-        let (suggestions, suggestion_topics) = self.questions(suggest.iter().copied());
+        let suggestions = self.questions(suggest.iter().copied());
+        self.reply(kind, markup, confidence, suggestions)
+    }
+
+    /// A reply with no topic, type or route yet.
+    fn reply(
+        &self,
+        kind: ReplyKind,
+        markup: String,
+        confidence: f32,
+        (suggestions, suggestion_topics): (Vec<String>, Vec<String>),
+    ) -> Reply {
         Reply {
-            answered: false,
+            answered: kind == ReplyKind::Answer,
             topic: None,
             image_type: None,
             confidence,
@@ -157,23 +168,12 @@ impl Writer<'_> {
                 }
             }),
         };
-        let (suggestions, suggestion_topics) =
-            self.questions(t.related.iter().copied().filter(|&r| r != plan.topic));
+        let suggestions = self.questions(t.related.iter().copied().filter(|&r| r != plan.topic));
         Reply {
-            answered: true,
             topic: Some(t.id.clone()),
             image_type: image_type.map(|ty| kb.types[ty].id.clone()),
-            confidence: plan.confidence,
             route,
-            text: to_plain(&markup),
-            suggestions,
-            ticket: None,
-            category: None,
-            ticket_draft: None,
-            markup,
-            suggestion_topics,
-            kind: ReplyKind::Answer,
-            lang: self.lang,
+            ..self.reply(ReplyKind::Answer, markup, plan.confidence, suggestions)
         }
     }
 
