@@ -261,3 +261,18 @@ fn a_veto_unless_names_known_concepts() {
         &["concept other_cloud", "unless: unknown concept \"importt\""],
     );
 }
+
+#[test]
+fn a_suggested_type_must_exist() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "lexicon.toml",
+        "suggests = \"custom\"",
+        "suggests = \"customm\"",
+    );
+    assert_fails_with(
+        &dir,
+        &["concept import", "suggests unknown type \"customm\""],
+    );
+}

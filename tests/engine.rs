@@ -391,3 +391,16 @@ fn asking_for_a_person_gets_the_ticket_route() {
         assert_eq!(r.route.as_ref().map(|r| r.kind()), Some("ticket"), "{q}");
     }
 }
+
+#[test]
+fn a_suggested_type_answers_a_problem_but_anchors_nothing() {
+    let r = talk(&["镜像出问题了，开不了机", "是我自己用 vmdk 导入的"]);
+    let last = r.last().unwrap();
+    assert_eq!(last.topic.as_deref(), Some("image-trouble"));
+    assert_eq!(last.image_type.as_deref(), Some("custom"));
+    assert_eq!(last.route.as_ref().map(|r| r.kind()), Some("ticket"));
+    let r = ask("导入的镜像开机报错 no bootable device");
+    assert_eq!(r.image_type.as_deref(), Some("custom"));
+    // "上传" suggests a custom image, but a message about files is not ours.
+    assert!(!ask("COS 对象存储怎么上传文件").answered);
+}

@@ -39,10 +39,10 @@ fn stderr(o: &Output) -> String {
 /// Problem reports, with the route their image type calls for (None: clarify).
 const PROBLEMS: &[(&str, &str)] = &[
     ("我的镜像启动失败了", "clarify"),
-    ("导入镜像一直报错", "clarify"),
+    ("导入镜像一直报错", "ticket"), // whatever is imported is a custom image
     ("镜像出问题了", "clarify"),
-    ("镜像导入报错 InvalidImageFormat", "clarify"),
-    ("imported image fails to boot with kernel panic", "clarify"),
+    ("镜像导入报错 InvalidImageFormat", "ticket"),
+    ("imported image fails to boot with kernel panic", "ticket"),
     ("公共镜像创建的实例启动不了，报错 kernel panic", "ticket"),
     (
         "我在广州用 CentOS 7.9 公共镜像，实例 ins-ab12cd34 开机蓝屏",

@@ -269,8 +269,10 @@ fn type_follow_up(case: &Case, trace: &mut Trace) -> Option<Decision> {
     let kb = &case.bot.kb;
     let signal = case.signal();
     let clarified = case.conv.pending_clarify && signal < SIGNAL + STRONG_MARGIN;
-    let topic = context_topic(case)
-        .filter(|_| !case.a.types.is_empty() && (clarified || signal < SIGNAL))?;
+    // After "which type?", a type the words only suggest answers it too
+    // ("是我自己用 vmdk 导入的").
+    let typed = !case.a.types.is_empty() || (clarified && !case.a.suggested.is_empty());
+    let topic = context_topic(case).filter(|_| typed && (clarified || signal < SIGNAL))?;
     trace.note(|| {
         format!(
             "type-only follow-up: kept topic {} from the conversation",
@@ -458,6 +460,10 @@ fn answer_types(case: &Case, trace: &mut Trace, topic: usize, a: &Analysis) -> V
             )
         });
         return vec![last];
+    }
+    if !a.suggested.is_empty() {
+        trace.note(|| "the image type the words suggest".to_string());
+        return a.suggested.clone();
     }
     let Some(attr) = t.attribute else {
         return Vec::new();

@@ -406,6 +406,7 @@ fn compile_concepts(
             unless: Vec::new(),
             forms: def.aliases.clone(),
             implies: None,
+            suggests: None,
             refines: Vec::new(),
             similarity: true,
             fuzzy: true,
@@ -427,6 +428,7 @@ fn compile_concepts(
             unless: Vec::new(),
             forms: g.any.clone(),
             implies: None,
+            suggests: None,
             refines: Vec::new(),
             similarity: false,
             fuzzy: true,
@@ -485,6 +487,10 @@ fn lexicon_concept(
     let implies = type_refs(col, "lexicon.toml", entry, implies, types, |t| {
         format!("implies unknown type \"{t}\"")
     });
+    let suggests = c.suggests.as_slice();
+    let suggests = type_refs(col, "lexicon.toml", entry, suggests, types, |t| {
+        format!("suggests unknown type \"{t}\"")
+    });
     let refines = type_refs(col, "lexicon.toml", entry, &c.refines, types, |t| {
         format!("refines unknown type \"{t}\"")
     });
@@ -497,6 +503,7 @@ fn lexicon_concept(
         unless: Vec::new(),
         forms: c.forms.clone(),
         implies: implies.first().copied(),
+        suggests: suggests.first().copied(),
         refines,
         similarity: c.intent,
         fuzzy: c.fuzzy,

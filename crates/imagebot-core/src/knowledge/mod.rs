@@ -153,6 +153,8 @@ pub struct Concept {
     pub forms: Vec<String>,
     /// The image type (by number) this concept implies.
     pub implies: Option<usize>,
+    /// The image type (by number) this concept suggests when none is named.
+    pub suggests: Option<usize>,
     /// Types (by number) that, named with this concept, become the implied one.
     pub refines: Vec<usize>,
     /// Used as a similarity term (types and the bare image word are slots, not intents).

@@ -113,6 +113,10 @@ pub struct ConceptDef {
     pub unless: Vec<String>,
     /// An image type id the concept implies (sharing a custom image makes it `shared`).
     pub implies: Option<String>,
+    /// An image type id the concept suggests when the message names none:
+    /// the type of the answer, but no image word (导入 suggests `custom`:
+    /// whatever is imported is a custom image, yet "上传文件" is not about images).
+    pub suggests: Option<String>,
     /// Type ids that, named with this concept, become the `implies` type.
     #[serde(default)]
     pub refines: Vec<String>,

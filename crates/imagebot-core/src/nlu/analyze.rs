@@ -57,6 +57,8 @@ pub struct Analysis {
     present: Vec<bool>,
     /// Image types named, in order of first mention, after refinement.
     pub types: Vec<usize>,
+    /// Image types suggested by the words when none is named (`suggests`).
+    pub suggested: Vec<usize>,
     /// The similarity terms of the message.
     pub keys: Vec<Key>,
     /// The literal words of rules found in the text (their numbers, sorted).
@@ -145,6 +147,11 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
         i += 1;
     }
     let types = refine_types(kb, &present, type_order);
+    let suggested = if types.is_empty() {
+        suggested_types(kb, &present)
+    } else {
+        Vec::new()
+    };
     let anchored = anchor_hit
         || !types.is_empty()
         || present
@@ -168,6 +175,7 @@ pub fn analyze_terms(kb: &Knowledge, lex: &Lexicon, message: &str) -> Analysis {
         found,
         present,
         types,
+        suggested,
         keys,
         literals,
         anchored,
@@ -219,6 +227,19 @@ fn refine_types(kb: &Knowledge, present: &[bool], mut types: Vec<usize>) -> Vec<
         }
     }
     types
+}
+
+/// The types the present concepts suggest, in the lexicon's order.
+fn suggested_types(kb: &Knowledge, present: &[bool]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (c, concept) in kb.concepts.iter().enumerate() {
+        if let Some(t) = concept.suggests.filter(|_| present[c]) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
 }
 
 /// The words of the message a hit matched, as a person reads them.
