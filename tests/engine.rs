@@ -404,3 +404,21 @@ fn a_suggested_type_answers_a_problem_but_anchors_nothing() {
     // "上传" suggests a custom image, but a message about files is not ours.
     assert!(!ask("COS 对象存储怎么上传文件").answered);
 }
+
+#[test]
+fn neighbouring_server_questions_are_declined_even_with_an_image_word() {
+    for q in [
+        "用镜像创建的云服务器怎么按量计费转包年包月",
+        "用公共镜像开的实例 ssh 登录提示 Permission denied (publickey)",
+        "Red Hat 镜像订阅怎么激活",
+        "packer 构建镜像报错 timeout waiting for ssh",
+        "自定义镜像的实例能不能在线迁移到另一个可用区",
+        "系统盘扩容之后分区大小没变，磁盘管理里扩展卷是灰色的",
+    ] {
+        let r = ask(q);
+        assert!(!r.answered, "{q}: {:?}", r.topic);
+    }
+    // Subscribing to a marketplace image is buying it: a problem with it is ours.
+    let r = ask("在云市场订阅的 GNOME 桌面镜像，开机后 ssh 连不上");
+    assert_eq!(r.route.as_ref().map(|r| r.kind()), Some("vendor"));
+}
