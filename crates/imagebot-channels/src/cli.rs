@@ -128,6 +128,12 @@ pub fn read_line_capped(
     })
 }
 
+/// What a person is told about a line longer than [`MAX_LINE`], in both languages.
+fn line_too_long_text() -> String {
+    let kib = MAX_LINE / 1024;
+    format!("这一行超过 {kib} KiB，没有读取；请发送更短的问题。This line is longer than {kib} KiB and was not read; please send a shorter question.")
+}
+
 /// The reply to a line longer than [`MAX_LINE`]: the contract's fields,
 /// nothing answered, and `error` for programs.
 pub fn line_too_long_json() -> String {
@@ -142,14 +148,13 @@ pub fn line_too_long_json() -> String {
         suggestions: [String; 0],
         error: &'static str,
     }
-    let kib = MAX_LINE / 1024;
     let reply = TooLong {
         answered: false,
         topic: None,
         image_type: None,
         confidence: 0.0,
         route: None,
-        text: format!("这一行超过 {kib} KiB，没有读取；请发送更短的问题。This line is longer than {kib} KiB and was not read; please send a shorter question."),
+        text: line_too_long_text(),
         suggestions: [],
         error: "line_too_long",
     };
@@ -303,7 +308,7 @@ pub fn chat_interactive(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
         match read_line_capped(&mut input, &mut buf, MAX_LINE)? {
             Line::End => break,
             Line::TooLong => {
-                writeln!(out, "(这一行超过 {} KiB，没有读取 / this line is longer than {} KiB and was not read)", MAX_LINE / 1024, MAX_LINE / 1024)?;
+                writeln!(out, "({})", line_too_long_text())?;
                 continue;
             }
             Line::Whole => {}

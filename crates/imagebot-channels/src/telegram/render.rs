@@ -5,7 +5,7 @@
 //! Pure functions: no I/O, so escaping and splitting are unit-tested here
 //! (the mock Bot API server checks neither).
 
-use super::texts::{lang_code, texts, Texts};
+use super::texts::{texts, Texts};
 use imagebot_core::knowledge::RouteKind;
 use imagebot_core::markup::{escape_html, to_html};
 use imagebot_core::reply::{Lang, Reply, ReplyKind, Route};
@@ -55,8 +55,8 @@ impl Action {
     /// The `callback_data`, or `None` when it would not fit in 64 bytes.
     pub fn encode(&self) -> Option<String> {
         let s = match self {
-            Action::Ask { topic, lang } => format!("a:{}:{topic}", lang_code(*lang)),
-            Action::Type { id, lang } => format!("t:{}:{id}", lang_code(*lang)),
+            Action::Ask { topic, lang } => format!("a:{}:{topic}", lang.name()),
+            Action::Type { id, lang } => format!("t:{}:{id}", lang.name()),
         };
         (s.len() <= MAX_CALLBACK_DATA).then_some(s)
     }

@@ -111,15 +111,6 @@ pub fn ui_lang(pinned: Option<Lang>, language_code: Option<&str>) -> Lang {
     }
 }
 
-/// The code a language is pinned with and carried in buttons.
-pub fn lang_code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Zh => "zh",
-        Lang::ZhHant => "zh-hant",
-        Lang::En => "en",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +124,7 @@ mod tests {
         assert_eq!(ui_lang(None, Some("zh-TW")), Lang::ZhHant);
         assert_eq!(ui_lang(Some(Lang::Zh), Some("en")), Lang::Zh);
         for l in [Lang::Zh, Lang::ZhHant, Lang::En] {
-            assert_eq!(Lang::parse(lang_code(l)), Some(l));
+            assert_eq!(Lang::parse(l.name()), Some(l));
         }
     }
 }
