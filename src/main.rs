@@ -1,13 +1,24 @@
 //! The `imagebot` command: clap commands over the library. Errors are
 //! reported here, at the edge, with anyhow.
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+mod config;
+
+use anyhow::{bail, Context, Result};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use imagebot_channels::{cli, http, ratelimit};
 use imagebot_core::Assistant;
 use mimalloc::MiMalloc;
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// `imagebot --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("BUILD_GIT_COMMIT"),
+    ")"
+);
 
 // Answering a message makes many small, short-lived allocations; mimalloc
 // serves them in about half the time of the system allocator.
@@ -17,7 +28,7 @@ static GLOBAL: MiMalloc = MiMalloc;
 #[derive(Parser)]
 #[command(
     name = "imagebot",
-    version,
+    version = VERSION,
     about = "Answers questions about cloud server images (镜像) from an editable FAQ knowledge base."
 )]
 struct Args {
@@ -31,8 +42,26 @@ struct Args {
     /// Do not record escalations and unanswered questions.
     #[arg(long, global = true)]
     no_record: bool,
+    /// Read settings from this TOML file (also $IMAGEBOT_CONFIG; default:
+    /// ./imagebot.toml when there is one; "" for none). Keys are the long
+    /// flag names, a command's under its [section]; `imagebot config` shows
+    /// the result.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<OsString>,
+    /// Logs (serve, telegram) as text lines, or as JSON objects for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines (coloured at a terminal unless NO_COLOR is set).
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// The recorder of a front end: none with --no-record, or (said on stderr,
@@ -71,8 +100,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Validate a knowledge folder and report every problem found.
+    /// Validate a knowledge folder (--knowledge, else ./knowledge, else the
+    /// built-in knowledge) and report every problem found.
     Check,
+    /// Print the effective configuration (command line, IMAGEBOT_* variables,
+    /// configuration file, defaults), secrets redacted.
+    Config,
     /// The records of escalations and unanswered questions, for the support team.
     Triage {
         #[command(subcommand)]
@@ -185,14 +218,19 @@ fn load(dir: &Option<PathBuf>) -> Result<Assistant> {
     }
 }
 
-fn run(args: Args) -> Result<ExitCode> {
+fn run(args: Args, loaded: &config::Loaded, matches: &clap::ArgMatches) -> Result<ExitCode> {
     match args.command {
         Command::Check => {
+            let local = Path::new("knowledge");
             let dir = args
                 .knowledge
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("knowledge"));
-            cli::check(&dir)
+                .as_deref()
+                .or(local.is_dir().then_some(local));
+            cli::check(dir)
+        }
+        Command::Config => {
+            config::print_effective(loaded, matches, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Ask {
             json,
@@ -210,7 +248,8 @@ fn run(args: Args) -> Result<ExitCode> {
             if json {
                 cli::chat_json(&kb, rec.as_ref())?;
             } else {
-                cli::chat_interactive(&kb, rec.as_ref())?;
+                let history = imagebot_channels::terminal::history_path();
+                imagebot_channels::terminal::chat(&kb, rec.as_ref(), history)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -241,7 +280,7 @@ fn run(args: Args) -> Result<ExitCode> {
             live,
         } => {
             let kb = load(&args.knowledge)?;
-            init_logs();
+            init_logs(args.log_format);
             let opts = http::ServeOptions {
                 addr,
                 session_idle,
@@ -271,6 +310,11 @@ fn run(args: Args) -> Result<ExitCode> {
             live,
         } => {
             use imagebot_channels::telegram;
+            // clap checks `requires` on the command line only; a file or a
+            // variable can give one without the other.
+            if webhook.is_some() != listen.is_some() {
+                bail!("--webhook and --listen go together: give both (webhook mode) or neither (long polling)");
+            }
             let config = telegram::TelegramConfig::new(
                 token_file.as_deref(),
                 webhook.as_deref().zip(listen),
@@ -278,7 +322,7 @@ fn run(args: Args) -> Result<ExitCode> {
                 telegram::config::Env::from_process(),
             )?;
             let kb = load(&args.knowledge)?;
-            init_logs();
+            init_logs(args.log_format);
             let rec = recorder(args.db.as_deref(), args.no_record);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -300,19 +344,33 @@ fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Logs on standard error; `RUST_LOG` sets the level (default info).
-fn init_logs() {
+/// Colours only at a terminal, and never with NO_COLOR set (no-color.org).
+fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.with_ansi(colour).try_init(),
+        LogFormat::Json => logs.json().with_ansi(false).try_init(),
+    };
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let loaded = match config::load(Args::command(), &argv) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("imagebot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = loaded.command.clone().get_matches_from(&argv);
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match run(args, &loaded, &matches) {
         Ok(code) => code,
         // Whoever reads the output stopped (`imagebot eval … | head`): a
         // quiet exit, as ripgrep does.

@@ -9,6 +9,9 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_imagebot"));
     // Records of test runs go to a scratch file, not the user's own
     // (`--db` on the command line still wins).
+    // No imagebot.toml of the machine's or the repository's changes a test;
+    // tests of the configuration set their own.
+    c.env("IMAGEBOT_CONFIG", "");
     c.env(
         "IMAGEBOT_DB",
         std::env::temp_dir()

@@ -7,7 +7,7 @@ use imagebot_core::eval::{load_cases, run_cases, Report};
 use imagebot_core::reply::{Lang, Reply};
 use imagebot_core::{answer, answer_explained, Assistant, Conversation};
 use imagebot_records::Recorder;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -34,7 +34,7 @@ pub fn render_plain(reply: &Reply) -> String {
 /// Records a reply (channel "cli") before it is shown, so a printed reply
 /// means its record is stored. A failure is reported on stderr; the answer
 /// is never lost for it.
-fn record(rec: Option<&Recorder>, message: &str, reply: &Reply) {
+pub(crate) fn record(rec: Option<&Recorder>, message: &str, reply: &Reply) {
     if let Some(rec) = rec {
         if let Err(e) = rec.record("cli", message, reply) {
             eprintln!("imagebot: could not record this message: {e}");
@@ -129,7 +129,7 @@ pub fn read_line_capped(
 }
 
 /// What a person is told about a line longer than [`MAX_LINE`], in both languages.
-fn line_too_long_text() -> String {
+pub(crate) fn line_too_long_text() -> String {
     let kib = MAX_LINE / 1024;
     format!("这一行超过 {kib} KiB，没有读取；请发送更短的问题。This line is longer than {kib} KiB and was not read; please send a shorter question.")
 }
@@ -287,72 +287,19 @@ impl Batch {
     }
 }
 
-/// `chat`: a friendly prompt. A number picks a suggestion; /reset, /lang zh|en, /quit.
-pub fn chat_interactive(kb: &Assistant, rec: Option<&Recorder>) -> Result<()> {
-    let stdin = io::stdin();
-    let tty = stdin.is_terminal();
-    let mut out = io::stdout().lock();
-    let mut conv = Conversation::new();
-    let mut last: Option<Reply> = None;
-    writeln!(
-        out,
-        "imagebot: 云服务器镜像问答 / questions about cloud server images.\n输入问题 (type a question); 数字选择推荐问题 (a number picks a suggestion); /reset, /lang zh|en, /quit."
-    )?;
-    let mut input = stdin.lock();
-    let mut buf = Vec::new();
-    loop {
-        if tty {
-            write!(out, "\n> ")?;
-            out.flush()?;
-        }
-        match read_line_capped(&mut input, &mut buf, MAX_LINE)? {
-            Line::End => break,
-            Line::TooLong => {
-                writeln!(out, "({})", line_too_long_text())?;
-                continue;
+/// `imagebot check`: a folder, or with none the knowledge built into the
+/// binary (what every other command uses without `--knowledge`).
+pub fn check(dir: Option<&Path>) -> Result<ExitCode> {
+    let (report, place) = match dir {
+        Some(d) => (check_dir(d), d.display().to_string()),
+        None => {
+            let place = "the built-in knowledge".to_string();
+            match Assistant::builtin() {
+                Ok(bot) => (imagebot_core::check::check_knowledge(&bot, &place), place),
+                Err(e) => (imagebot_core::check::CheckReport::failed(&e), place),
             }
-            Line::Whole => {}
         }
-        let line = String::from_utf8_lossy(&buf).into_owned();
-        let msg = line.trim();
-        match msg {
-            "/quit" | "/exit" | "quit" | "exit" => break,
-            "/reset" => {
-                conv.reset();
-                writeln!(out, "(context cleared)")?;
-                continue;
-            }
-            _ if msg.starts_with("/lang") => {
-                let arg = msg.trim_start_matches("/lang").trim();
-                match Lang::parse(arg) {
-                    Some(l) => {
-                        conv.lang = Some(l);
-                        writeln!(out, "(language: {arg})")?;
-                    }
-                    None => writeln!(out, "usage: /lang zh|zh-hant|en")?,
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let picked = msg
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| last.as_ref()?.suggestions.get(n.checked_sub(1)?).cloned());
-        let question = picked.as_deref().unwrap_or(msg);
-        let reply = answer(kb, &mut conv, question);
-        record(rec, question, &reply);
-        if !tty {
-            writeln!(out, "> {question}")?;
-        }
-        writeln!(out, "{}", render_plain(&reply))?;
-        last = Some(reply);
-    }
-    Ok(())
-}
-
-pub fn check(dir: &Path) -> Result<ExitCode> {
-    let report = check_dir(dir);
+    };
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
@@ -363,7 +310,7 @@ pub fn check(dir: &Path) -> Result<ExitCode> {
         for p in &report.problems {
             eprintln!("{p}");
         }
-        eprintln!("{} problem(s) in {}", report.problems.len(), dir.display());
+        eprintln!("{} problem(s) in {place}", report.problems.len());
         Ok(ExitCode::from(1))
     }
 }

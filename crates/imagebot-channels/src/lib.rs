@@ -13,3 +13,4 @@ pub mod http;
 pub mod ratelimit;
 pub mod reload;
 pub mod telegram;
+pub mod terminal;

@@ -43,14 +43,21 @@ pub fn self_consistency(bot: &Assistant) -> Vec<String> {
     problems
 }
 
-/// Loads and validates a knowledge folder.
-pub fn check_dir(dir: &Path) -> CheckReport {
-    match Assistant::from_dir(dir) {
-        Err(e) => CheckReport {
+impl CheckReport {
+    /// The report of knowledge that did not load.
+    pub fn failed(e: &crate::knowledge::KnowledgeError) -> CheckReport {
+        CheckReport {
             problems: e.problems.iter().map(|p| p.to_string()).collect(),
             summary: String::new(),
             warnings: Vec::new(),
-        },
+        }
+    }
+}
+
+/// Loads and validates a knowledge folder.
+pub fn check_dir(dir: &Path) -> CheckReport {
+    match Assistant::from_dir(dir) {
+        Err(e) => CheckReport::failed(&e),
         Ok(kb) => check_knowledge(&kb, &dir.display().to_string()),
     }
 }
