@@ -184,7 +184,7 @@ where
 {
     let family: Family<ByLabel, M> = Family::default();
     for (by, st) in limits {
-        set(&family.get_or_create(&ByLabel { by: *by }), st);
+        set(&family.get_or_create(&ByLabel { by }), st);
     }
     family
 }
