@@ -81,7 +81,11 @@ async fn get(s: &Server, path: &str) -> (u16, String, String) {
 async fn metrics(s: &Server) -> String {
     let (status, ct, text) = get(s, "/metrics").await;
     assert_eq!(status, 200);
-    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    assert!(
+        ct.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{ct}"
+    );
+    assert!(text.ends_with("\n# EOF\n"), "{text}");
     text
 }
 
@@ -377,7 +381,7 @@ async fn topics_health_and_metrics() {
     assert_eq!(
         sample(
             &m,
-            "imagebot_http_request_duration_seconds_bucket{path=\"/v1/answer\",le=\"+Inf\"}"
+            "imagebot_http_request_duration_seconds_bucket{le=\"+Inf\",path=\"/v1/answer\"}"
         ),
         4.0
     );
@@ -389,7 +393,8 @@ async fn topics_health_and_metrics() {
         let family = name
             .trim_end_matches("_bucket")
             .trim_end_matches("_sum")
-            .trim_end_matches("_count");
+            .trim_end_matches("_count")
+            .trim_end_matches("_total");
         assert!(
             m.contains(&format!("# TYPE {name} ")) || m.contains(&format!("# TYPE {family} ")),
             "{line}"

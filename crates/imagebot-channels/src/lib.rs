@@ -6,7 +6,7 @@
 //! - [`http`]: the HTTP API and the web chat page;
 //! - [`telegram`]: the Telegram bot;
 //! - [`reload`]: live knowledge reloads; [`ratelimit`]: token buckets;
-//!   durations are parsed by `imagebot_core::duration`.
+//!   durations are parsed by `imagebot_records::duration`.
 
 pub mod cli;
 pub mod http;

@@ -103,7 +103,7 @@ impl FromStr for RateLimit {
             "h" | "hour" => "1h",
             p => p,
         };
-        let per = imagebot_core::duration::parse(period)?;
+        let per = imagebot_records::duration::parse(period)?;
         let burst = burst.unwrap_or(count);
         if count == 0 || burst == 0 {
             return Err(format!(

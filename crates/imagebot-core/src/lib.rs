@@ -17,7 +17,6 @@
 mod assistant;
 pub mod check;
 pub mod dialogue;
-pub mod duration;
 pub mod engine;
 pub mod escalation;
 pub mod eval;

@@ -320,23 +320,37 @@ pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,
-/// with quotes doubled.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// The records as RFC 4180 CSV: a header row, CRLF after every row.
+/// The records as RFC 4180 CSV (the csv crate: a header row, CRLF after
+/// every row, a field quoted when it holds a comma, a quote, CR or LF, quotes
+/// doubled); every cell made [`spreadsheet_safe`] first.
 pub fn write_csv(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
-    const HEADER: &str = "id,time,channel,kind,route,topic,image_type,reply_kind,lang,confidence,message,image_ids,instance_ids,region,os,error,category,description";
-    write!(out, "{HEADER}\r\n")?;
+    const HEADER: [&str; 18] = [
+        "id",
+        "time",
+        "channel",
+        "kind",
+        "route",
+        "topic",
+        "image_type",
+        "reply_kind",
+        "lang",
+        "confidence",
+        "message",
+        "image_ids",
+        "instance_ids",
+        "region",
+        "os",
+        "error",
+        "category",
+        "description",
+    ];
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(HEADER).map_err(io_error)?;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     for r in records {
-        let fields = [
+        let fields: [String; 18] = [
             r.id.to_string(),
             r.time.clone(),
             r.channel.clone(),
@@ -356,18 +370,27 @@ pub fn write_csv(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()>
             opt(&r.category),
             opt(&r.description),
         ];
-        let row: Vec<String> = fields
-            .iter()
-            .map(|f| csv_field(&spreadsheet_safe(f)))
-            .collect();
-        write!(out, "{}\r\n", row.join(","))?;
+        for f in &fields {
+            w.write_field(spreadsheet_safe(f).as_bytes())
+                .map_err(io_error)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(io_error)?;
     }
-    Ok(())
+    w.flush()
+}
+
+/// The I/O error inside a csv error, kind kept (a closed pipe stays a
+/// closed pipe, a full disk a full disk).
+fn io_error(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        kind => std::io::Error::other(format!("CSV: {kind:?}")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{csv_field, printable, spreadsheet_safe};
+    use super::{printable, spreadsheet_safe, write_csv, Record, Write};
 
     #[test]
     fn formulas_and_escapes_are_neutralized() {
@@ -393,13 +416,75 @@ mod tests {
         );
     }
 
+    fn record(message: &str, description: Option<&str>) -> Record {
+        Record {
+            id: 7,
+            time: "2025-06-01T10:22:13Z".into(),
+            channel: "cli".into(),
+            kind: "escalation".into(),
+            route: Some("ticket".into()),
+            topic: None,
+            image_type: Some("custom".into()),
+            reply_kind: "problem".into(),
+            lang: "en".into(),
+            confidence: 0.5,
+            message: message.into(),
+            image_ids: vec!["img-1".into(), "img-2".into()],
+            instance_ids: vec![],
+            region: Some("ap-guangzhou".into()),
+            os: None,
+            error: None,
+            category: None,
+            description: description.map(str::to_string),
+            ts: 0,
+        }
+    }
+
     #[test]
-    fn csv_fields_follow_rfc_4180() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
-        assert_eq!(csv_field(""), "");
+    fn csv_follows_rfc_4180_after_the_formula_guard() {
+        let mut out = Vec::new();
+        let records = [
+            record("plain", None),
+            record("a,b say \"hi\"", Some("two\nlines\r")),
+            record("=HYPERLINK(\"http://x\",\"y\")", Some("-2+3")),
+            record("镜像,导入", Some("@SUM(A1)")),
+        ];
+        write_csv(&mut out, &records).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+        assert!(lines[0].starts_with("id,time,channel,kind,route,topic,"));
+        assert!(lines[0].ends_with(",category,description\r\n"));
+        let head = "7,2025-06-01T10:22:13Z,cli,escalation,ticket,,custom,problem,en,0.50,";
+        assert_eq!(
+            lines[1],
+            format!("{head}plain,img-1 img-2,,ap-guangzhou,,,,\r\n")
+        );
+        assert_eq!(
+            lines[2],
+            format!(
+                "{head}\"a,b say \"\"hi\"\"\",img-1 img-2,,ap-guangzhou,,,,\"two\nlines\r\"\r\n"
+            )
+        );
+        assert_eq!(
+            lines[3],
+            format!("{head}\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",img-1 img-2,,ap-guangzhou,,,,'-2+3\r\n")
+        );
+        assert_eq!(
+            lines[4],
+            format!("{head}\"镜像,导入\",img-1 img-2,,ap-guangzhou,,,,'@SUM(A1)\r\n")
+        );
+        assert_eq!(lines.len(), 5);
+    }
+
+    #[test]
+    fn csv_keeps_the_kind_of_an_io_error() {
+        // A full disk stays a full disk (os error 28), not a generic error.
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let err = write_csv(&mut full, &[record("x", None)]).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28), "{err}");
+        let _ = full.flush();
     }
 }

@@ -6,8 +6,11 @@
 //!   engine decided (the reply, its ticket and category) and decides nothing.
 //! - [`cli`]: `imagebot triage list|stats|export|purge`.
 //! - [`mask`]: phone numbers and e-mail addresses, masked before storing.
+//! - [`time`]: the records' times; [`duration`]: the one duration parser of
+//!   every command and flag (the front ends' too).
 
 pub mod cli;
+pub mod duration;
 pub mod mask;
 mod store;
 pub mod time;

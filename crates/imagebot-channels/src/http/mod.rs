@@ -6,7 +6,7 @@
 //! | `POST /v1/answer` | `{"message", "session_id"?}` → the reply's JSON form plus `session_id` |
 //! | `GET /v1/topics` | the topics with their questions in both languages |
 //! | `GET /healthz` | 200 when the knowledge is loaded |
-//! | `GET /metrics` | Prometheus text |
+//! | `GET /metrics` | OpenMetrics text (prometheus-client) |
 //! | `GET /openapi.json` | the OpenAPI description of all of this |
 //! | `GET /` | the web chat page (and its `/static/` files) |
 //!
@@ -149,7 +149,7 @@ impl Default for ServeOptions {
     }
 }
 
-pub use imagebot_core::duration::parse as parse_duration;
+pub use imagebot_records::duration::parse as parse_duration;
 
 /// What every request shares.
 pub struct Shared {
@@ -586,21 +586,18 @@ async fn healthz(State(app): State<AppState>) -> Response {
 
 async fn metrics_route(State(app): State<AppState>) -> Response {
     let shared = &*app.0;
-    let mut body = shared.metrics.render(shared.sessions.stats());
-    body.push_str(&metrics::render_live(
-        shared.live.stats(),
-        shared.live.get().kb.topics.len(),
-        &shared.limits.stats(),
-    ));
-    body.push_str(&metrics::render_connections(&shared.conns));
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    let limits = shared.limits.stats();
+    let body = metrics::render(
+        &shared.metrics,
+        &metrics::Snapshot {
+            sessions: shared.sessions.stats(),
+            reloads: shared.live.stats(),
+            topics: shared.live.get().kb.topics.len(),
+            limits: &limits,
+            conns: &shared.conns,
+        },
+    );
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response()
 }
 
 /// A parsed `POST /v1/answer` body.
