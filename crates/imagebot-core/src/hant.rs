@@ -18,10 +18,10 @@ pub enum Standard {
 }
 
 /// Product terms written as the product writes them in Traditional, whatever
-/// the standard: Taiwan phrases would turn 镜像 into 映象 and 实例 into 例項,
-/// which is neither the console's word nor the customer's own (the question
-/// said 鏡像).
-const PRODUCT_TERMS: [(&str, &str); 2] = [("镜像", "鏡像"), ("实例", "實例")];
+/// the standard: Taiwan phrases would turn 镜像 into 映象, 实例 into 例項 and
+/// 类型 into 型別 (a programming word), which is neither the console's word
+/// nor the customer's own (the question said 鏡像).
+const PRODUCT_TERMS: [(&str, &str); 3] = [("镜像", "鏡像"), ("实例", "實例"), ("类型", "類型")];
 
 /// Built once: building a converter parses its embedded dictionaries.
 static TAIWAN: LazyLock<Option<OpenCC>> =
@@ -101,6 +101,7 @@ mod tests {
             ("启动实例", Hk, "啓動實例"),
             ("自定义镜像", Tw, "自定義鏡像"),
             ("复制镜像", Tw, "複製鏡像"),
+            ("镜像类型", Tw, "鏡像類型"),
             ("软件", Tw, "軟體"),
             ("软件", Hk, "軟件"),
             ("服务器", Tw, "伺服器"),

@@ -117,9 +117,25 @@ fn keyboard(rows: Vec<Vec<InlineKeyboardButton>>) -> Option<InlineKeyboardMarkup
 
 /// Every topic's question as a button, one a row.
 pub fn topic_buttons(kb: &Assistant, lang: Lang) -> Vec<Vec<InlineKeyboardButton>> {
-    kb.kb
-        .topics
-        .iter()
+    buttons_for(kb, lang, 0..kb.kb.topics.len())
+}
+
+/// `/start`'s buttons: the curated questions of `bot.toml`, most asked
+/// first (every topic when the knowledge lists none).
+pub fn start_buttons(kb: &Assistant, lang: Lang) -> Vec<Vec<InlineKeyboardButton>> {
+    if kb.kb.suggested.is_empty() {
+        return topic_buttons(kb, lang);
+    }
+    buttons_for(kb, lang, kb.kb.suggested.iter().copied())
+}
+
+fn buttons_for(
+    kb: &Assistant,
+    lang: Lang,
+    topics: impl Iterator<Item = usize>,
+) -> Vec<Vec<InlineKeyboardButton>> {
+    topics
+        .filter_map(|i| kb.kb.topics.get(i))
         .filter_map(|t| {
             let action = Action::Ask {
                 topic: t.id.clone(),
@@ -205,7 +221,7 @@ pub fn reply(kb: &Assistant, reply: &Reply, header: Option<&str>) -> Outgoing {
 /// `/start`: the greeting and every topic as a button.
 pub fn start(kb: &Assistant, lang: Lang) -> Outgoing {
     let greeting = lang.pick(&kb.kb.messages.greeting);
-    Outgoing::new(&[escape_html(&greeting)], keyboard(topic_buttons(kb, lang)))
+    Outgoing::new(&[escape_html(&greeting)], keyboard(start_buttons(kb, lang)))
 }
 
 /// `/topics`: every topic as a button.

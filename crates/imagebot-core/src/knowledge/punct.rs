@@ -104,9 +104,9 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("line 1, column 33".to_string(), '：'),
-                ("line 6, column 3".to_string(), '。'),
-                ("line 8, column 21".to_string(), '，'),
+                ("line 1, column 31".to_string(), '：'),
+                ("line 5, column 3".to_string(), '。'),
+                ("line 7, column 23".to_string(), '，'),
             ]
         );
     }
