@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate single-character Traditional<->Simplified Chinese tables from OpenCC.
+"""Generate the single-character Traditional->Simplified table used for matching, from OpenCC.
 
 Usage:
     python3 scripts/gen_zh_tables.py DICT_DIR [--out-dir DIR]
@@ -17,7 +17,10 @@ no comments, no blank lines, identity pairs dropped):
   only) mapped through OpenCC standard Traditional to Simplified, for variants
   that TSCharacters does not already cover and that are not themselves valid
   Simplified characters (so e.g. 著 is not forced to 着).
-* s2t.txt -- STCharacters.txt, first candidate of each entry.
+
+Replies are converted to Traditional by the ferrous-opencc crate (phrase
+level), not by a table made here; STCharacters.txt is read only to know which
+characters are valid Simplified text.
 
 Standard library only.
 """
@@ -94,7 +97,6 @@ def main():
     st = load_dict(os.path.join(args.dict_dir, "STCharacters.txt"))
 
     t2s = char_table(ts)
-    s2t = char_table(st)
 
     # Characters that are legitimate Simplified text: a variant mapping must
     # never rewrite these (e.g. TWVariantsRev has 著->着 and 么->幺).
@@ -127,7 +129,6 @@ def main():
 
     os.makedirs(args.out_dir, exist_ok=True)
     write_table(os.path.join(args.out_dir, "t2s.txt"), t2s)
-    write_table(os.path.join(args.out_dir, "s2t.txt"), s2t)
 
 
 if __name__ == "__main__":

@@ -276,3 +276,30 @@ fn a_suggested_type_must_exist() {
         &["concept import", "suggests unknown type \"customm\""],
     );
 }
+
+#[test]
+fn a_curated_suggestion_must_be_a_topic() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "bot.toml",
+        "    \"image-limits\",",
+        "    \"image-limitz\",",
+    );
+    assert_fails_with(
+        &dir,
+        &["bot.toml", "line 27, column 5", "no topic \"image-limitz\""],
+    );
+}
+
+#[test]
+fn full_width_punctuation_in_english_is_an_error() {
+    let dir = knowledge_copy();
+    edit(
+        dir.path(),
+        "routes.toml",
+        "On the image's product page you",
+        "On the image's product page：you",
+    );
+    assert_fails_with(&dir, &["routes.toml", "line 13, column", "full-width '：'"]);
+}

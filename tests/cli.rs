@@ -350,3 +350,42 @@ fn closed_pipes_and_full_disks() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// Traditional questions get Traditional answers converted by phrase:
+/// Taiwan standard by default, Hong Kong standard for a Hong Kong-style
+/// question; the product's word 鏡像 kept in both; `zh-hant` is not in the JSON.
+#[test]
+fn traditional_answers_follow_taiwan_or_hong_kong_standard() {
+    let ask = |q: &str| json_lines(&run(&["ask", "--json", q], "").stdout).remove(0);
+    let tw = ask("鏡像怎麼收費？");
+    assert_eq!(tw["topic"], "image-billing");
+    let text = tw["text"].as_str().unwrap();
+    assert!(
+        text.contains("鏡像") && text.contains("跨地域複製"),
+        "{text}"
+    );
+    assert!(!text.contains("映象") && !text.contains("复"), "{text}");
+    let suggestions = tw["suggestions"].to_string();
+    assert!(!suggestions.contains("镜像"), "{suggestions}");
+    let hk = ask("共享鏡像使唔使收費？");
+    assert_eq!(hk["topic"], "image-billing");
+    let plain = String::from_utf8(run(&["ask", "自訂鏡像喺邊度匯入？"], "").stdout).unwrap();
+    assert!(plain.contains("您還可以問："), "{plain}");
+    let tw_import = String::from_utf8(run(&["ask", "自訂鏡像怎麼匯入？"], "").stdout).unwrap();
+    assert!(plain.contains("導入") || plain.contains("匯入"), "{plain}");
+    assert_ne!(plain, tw_import, "Hong Kong and Taiwan standards differ");
+}
+
+/// The greeting offers the curated questions, most asked first.
+#[test]
+fn greeting_offers_the_curated_questions() {
+    let v = json_lines(&run(&["ask", "--json", "你好"], "").stdout).remove(0);
+    assert_eq!(
+        v["suggestions"],
+        serde_json::json!([
+            "镜像使用出现问题怎么办？",
+            "镜像的使用限制？",
+            "镜像如何计费？"
+        ])
+    );
+}

@@ -171,9 +171,14 @@ fn one(out: &[SentMessageText]) -> &SentMessageText {
 }
 
 #[tokio::test]
-async fn start_shows_the_greeting_and_topic_buttons() {
+async fn start_shows_the_greeting_and_the_curated_questions() {
     let kb = builtin();
-    let topics = kb.kb.topics.len();
+    let curated: Vec<String> = kb
+        .kb
+        .suggested
+        .iter()
+        .map(|&t| format!("a:zh:{}", kb.kb.topics[t].id))
+        .collect();
     let (mut bot, _) = mock(MockMessageText::new().text("/start"), kb);
     bot.dispatch().await;
     let out = sent(&bot);
@@ -181,7 +186,13 @@ async fn start_shows_the_greeting_and_topic_buttons() {
     let m = one(&out);
     assert!(html(m).starts_with("您好！我是镜像助手"), "{}", html(m));
     let b = buttons(m);
-    assert_eq!(b.len(), topics, "one button a topic");
+    let data: Vec<&String> = b.iter().map(|(_, d)| d).collect();
+    assert_eq!(
+        data,
+        curated.iter().collect::<Vec<_>>(),
+        "bot.toml's list, in order"
+    );
+    assert_eq!(data[0], "a:zh:image-trouble", "most asked first");
     assert!(b
         .iter()
         .any(|(l, d)| l == "镜像如何计费？" && d == "a:zh:image-billing"));

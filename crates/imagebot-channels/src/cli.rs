@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use imagebot_core::check::check_dir;
 use imagebot_core::eval::{load_cases, run_cases, Report};
+use imagebot_core::labels::LABELS;
 use imagebot_core::reply::{Lang, Reply};
 use imagebot_core::{answer, answer_explained, Assistant, Conversation};
 use imagebot_records::Recorder;
@@ -15,11 +16,8 @@ use std::process::ExitCode;
 pub fn render_plain(reply: &Reply) -> String {
     let mut s = reply.text.clone();
     if !reply.suggestions.is_empty() {
-        s.push_str(if reply.lang == Lang::En {
-            "\n\nYou could also ask:"
-        } else {
-            "\n\n您还可以问："
-        });
+        s.push_str("\n\n");
+        s.push_str(&reply.lang.pick(&LABELS.related));
         for (i, q) in reply.suggestions.iter().enumerate() {
             s.push_str(&format!("\n  {}. {q}", i + 1));
         }

@@ -9,6 +9,7 @@
 //! would behave exactly like a new one), and past the cap the least
 //! recently used bucket goes. Every operation is O(log n).
 
+use imagebot_core::labels::LABELS;
 use imagebot_core::reply::Lang;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -350,11 +351,7 @@ pub fn ip_key(ip: IpAddr) -> IpAddr {
 /// The polite reply to a message over the limit.
 pub fn wait_message(lang: Lang, retry_after: Duration) -> String {
     let n = retry_secs(retry_after);
-    match lang {
-        Lang::Zh => format!("消息太多了，请 {n} 秒后再试。"),
-        Lang::ZhHant => format!("訊息太多了，請 {n} 秒後再試。"),
-        Lang::En => format!("Too many messages, please wait {n} s."),
-    }
+    lang.pick(&LABELS.wait).replace("{n}", &n.to_string())
 }
 
 #[cfg(test)]

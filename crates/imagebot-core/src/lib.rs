@@ -8,6 +8,7 @@
 //!
 //! - [`knowledge`]: the TOML knowledge files, loaded and validated;
 //! - [`normalize`]: text folding for matching;
+//! - [`hant`]: Traditional Chinese for replies (Taiwan or Hong Kong standard);
 //! - [`nlu`]: lexicon, analysis, similarity index, intent rules;
 //! - [`engine`]: the [`Decision`] and its reply;
 //! - [`escalation`]: problem reports' fields and ticket drafts;
@@ -20,7 +21,9 @@ pub mod dialogue;
 pub mod engine;
 pub mod escalation;
 pub mod eval;
+pub mod hant;
 pub mod knowledge;
+pub mod labels;
 pub mod lang;
 pub mod markup;
 pub mod nlu;

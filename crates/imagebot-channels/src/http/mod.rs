@@ -37,7 +37,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use imagebot_core::markup::to_html;
-use imagebot_core::normalize::to_traditional;
 use imagebot_core::reply::{Lang, Reply};
 use imagebot_core::{answer, Assistant, Conversation};
 use imagebot_records::Recorder;
@@ -328,7 +327,7 @@ fn topics_json(kb: &Assistant) -> String {
                 id: &t.id,
                 name: Names {
                     zh: &t.name.zh,
-                    zh_hant: Some(to_traditional(&t.name.zh)),
+                    zh_hant: Some(Lang::ZhHant.pick(&t.name).into_owned()),
                     en: &t.name.en,
                 },
             })
@@ -688,7 +687,7 @@ struct AnswerResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     html: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    lang: Option<Lang>,
+    lang: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ticket_text: Option<&'a str>,
 }
@@ -699,7 +698,7 @@ pub fn response_json(reply: &Reply, session_id: &str, html: bool) -> Result<Stri
         reply,
         session_id,
         html: html.then(|| to_html(&reply.markup)),
-        lang: html.then_some(reply.lang),
+        lang: html.then_some(reply.lang.name()),
         ticket_text: reply.ticket_draft.as_deref().filter(|_| html),
     };
     serde_json::to_string(&body).map_err(|e| {
@@ -729,7 +728,7 @@ struct LimitedResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     html: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    lang: Option<Lang>,
+    lang: Option<&'static str>,
 }
 
 /// 429 Too Many Requests, with `Retry-After` and the wait message in the
@@ -755,7 +754,7 @@ fn rate_limited(
         error: "rate_limited",
         retry_after: secs,
         html: req.html.then(|| to_html(&text)),
-        lang: req.html.then_some(lang),
+        lang: req.html.then_some(lang.name()),
     };
     let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
     let mut res = (

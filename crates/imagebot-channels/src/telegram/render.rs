@@ -7,6 +7,7 @@
 
 use super::texts::{texts, Texts};
 use imagebot_core::knowledge::RouteKind;
+use imagebot_core::labels::LABELS;
 use imagebot_core::markup::{escape_html, to_html};
 use imagebot_core::reply::{Lang, Reply, ReplyKind, Route};
 use imagebot_core::Assistant;
@@ -55,8 +56,8 @@ impl Action {
     /// The `callback_data`, or `None` when it would not fit in 64 bytes.
     pub fn encode(&self) -> Option<String> {
         let s = match self {
-            Action::Ask { topic, lang } => format!("a:{}:{topic}", lang.name()),
-            Action::Type { id, lang } => format!("t:{}:{id}", lang.name()),
+            Action::Ask { topic, lang } => format!("a:{}:{topic}", lang.code()),
+            Action::Type { id, lang } => format!("t:{}:{id}", lang.code()),
         };
         (s.len() <= MAX_CALLBACK_DATA).then_some(s)
     }
@@ -116,9 +117,25 @@ fn keyboard(rows: Vec<Vec<InlineKeyboardButton>>) -> Option<InlineKeyboardMarkup
 
 /// Every topic's question as a button, one a row.
 pub fn topic_buttons(kb: &Assistant, lang: Lang) -> Vec<Vec<InlineKeyboardButton>> {
-    kb.kb
-        .topics
-        .iter()
+    buttons_for(kb, lang, 0..kb.kb.topics.len())
+}
+
+/// `/start`'s buttons: the curated questions of `bot.toml`, most asked
+/// first (every topic when the knowledge lists none).
+pub fn start_buttons(kb: &Assistant, lang: Lang) -> Vec<Vec<InlineKeyboardButton>> {
+    if kb.kb.suggested.is_empty() {
+        return topic_buttons(kb, lang);
+    }
+    buttons_for(kb, lang, kb.kb.suggested.iter().copied())
+}
+
+fn buttons_for(
+    kb: &Assistant,
+    lang: Lang,
+    topics: impl Iterator<Item = usize>,
+) -> Vec<Vec<InlineKeyboardButton>> {
+    topics
+        .filter_map(|i| kb.kb.topics.get(i))
         .filter_map(|t| {
             let action = Action::Ask {
                 topic: t.id.clone(),
@@ -139,7 +156,6 @@ fn ticket_button(kb: &Assistant, lang: Lang) -> Option<InlineKeyboardButton> {
 /// A reply from the engine. `header` (a question picked with a button) is
 /// shown in bold first, so the chat reads as question and answer.
 pub fn reply(kb: &Assistant, reply: &Reply, header: Option<&str>) -> Outgoing {
-    let t = texts(reply.lang);
     let mut lines = Vec::new();
     if let Some(h) = header {
         lines.push(format!("<b>{}</b>", escape_html(h)));
@@ -186,7 +202,10 @@ pub fn reply(kb: &Assistant, reply: &Reply, header: Option<&str>) -> Outgoing {
             );
             if !rows.is_empty() && !introduced {
                 lines.push(String::new());
-                lines.push(format!("<i>{}</i>", escape_html(t.related)));
+                lines.push(format!(
+                    "<i>{}</i>",
+                    escape_html(&reply.lang.pick(&LABELS.related))
+                ));
             }
             if let Some(Route::Ticket { url }) = route {
                 let label = capitalized(&reply.lang.pick(&kb.kb.routes.ticket_label));
@@ -202,7 +221,7 @@ pub fn reply(kb: &Assistant, reply: &Reply, header: Option<&str>) -> Outgoing {
 /// `/start`: the greeting and every topic as a button.
 pub fn start(kb: &Assistant, lang: Lang) -> Outgoing {
     let greeting = lang.pick(&kb.kb.messages.greeting);
-    Outgoing::new(&[escape_html(&greeting)], keyboard(topic_buttons(kb, lang)))
+    Outgoing::new(&[escape_html(&greeting)], keyboard(start_buttons(kb, lang)))
 }
 
 /// `/topics`: every topic as a button.
@@ -611,7 +630,7 @@ mod tests {
     fn callback_data_round_trips_and_fits() {
         let kb = kb();
         for t in &kb.kb.topics {
-            for lang in [Lang::Zh, Lang::ZhHant, Lang::En] {
+            for lang in [Lang::Zh, Lang::ZhHant, Lang::ZhHk, Lang::En] {
                 let a = Action::Ask {
                     topic: t.id.clone(),
                     lang,
@@ -659,7 +678,7 @@ mod tests {
         assert!(out.chunks[0].starts_with("<b>How &lt;are&gt; images billed?</b>\n"));
         assert!(out.chunks[0].ends_with("<i>You could also ask:</i>"));
         assert_eq!(out.keyboard.unwrap().inline_keyboard.len(), 3);
-        for lang in [Lang::Zh, Lang::ZhHant, Lang::En] {
+        for lang in [Lang::Zh, Lang::ZhHant, Lang::ZhHk, Lang::En] {
             for out in [
                 start(&kb, lang),
                 topics(&kb, lang),

@@ -91,9 +91,9 @@ impl Writer<'_> {
         }
     }
 
-    /// The first topics, when nothing better is known.
+    /// The curated topics, most asked first, when nothing better is known.
     fn first_topics(&self) -> Vec<usize> {
-        (0..self.kb.topics.len().min(3)).collect()
+        self.kb.fallback_topics().take(3).collect()
     }
 
     /// Renders a decision.

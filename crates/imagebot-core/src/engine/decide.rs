@@ -152,7 +152,7 @@ fn offer(kb: &Knowledge, cands: &[Candidate]) -> Vec<usize> {
         .map(|c| c.topic)
         .take(3)
         .collect();
-    for t in 0..kb.topics.len() {
+    for t in kb.fallback_topics() {
         if out.len() >= 3 {
             break;
         }

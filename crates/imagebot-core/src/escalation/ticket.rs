@@ -117,10 +117,7 @@ mod tests {
             send_to: "ticket".into(),
             category: category(
                 "ticket",
-                &Text {
-                    zh: "实例无法启动".into(),
-                    en: "Instance does not boot".into(),
-                },
+                &Text::new("实例无法启动", "Instance does not boot"),
                 Lang::Zh,
             ),
             image_type: Some("public".into()),

@@ -1,8 +1,9 @@
 //! Reading knowledge files and compiling them, collecting every problem.
 
+use super::punct::fullwidth_in_en_values;
 use super::schema::{
-    BotFile, ConceptDef, LexiconFile, ProblemKindDef, RoutesFile, RuleDef, Text, TopicFile,
-    TypeDef, TypesFile,
+    BotFile, ConceptDef, LexiconFile, ProblemKindDef, RoutesFile, RuleDef, SuggestDef, Text,
+    TopicFile, TypeDef, TypesFile,
 };
 use super::*;
 use crate::normalize::{fold, normalize};
@@ -208,12 +209,23 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
     for (name, t) in message_texts(&parsed.bot.messages) {
         col.text("bot.toml", &format!("messages.{name}"), "message", t);
     }
+    for f in files {
+        for (place, c) in fullwidth_in_en_values(&f.text) {
+            col.add(
+                &f.path,
+                Some(&place),
+                format!("full-width '{c}' in English (en) text; use ASCII punctuation"),
+            );
+        }
+    }
     let routes = compile_routes(&mut col, parsed.routes);
     let types = compile_types(&mut col, &parsed.types);
     let (concepts, gaps) = compile_concepts(&mut col, &parsed.lexicon, &parsed.types, &types);
     let problem_kinds = compile_problem_kinds(&mut col, &parsed.lexicon.problem_kind);
     let mut literals = LiteralIds::default();
     let topics = compile_topics(&mut col, &parsed.topics, &types, &concepts, &mut literals);
+    let bot_text = files.iter().find(|f| f.path == "bot.toml");
+    let suggested = compile_suggest(&mut col, &parsed.bot.suggest, &topics, bot_text);
     if !col.problems.is_empty() {
         return Err(KnowledgeError {
             problems: col.problems,
@@ -230,7 +242,49 @@ pub fn compile(files: &[SourceFile]) -> Result<Knowledge, KnowledgeError> {
         messages: parsed.bot.messages,
         literals: literals.words,
         problem_kinds,
+        suggested,
     })
+}
+
+/// The curated suggestions as topic numbers; an unknown or repeated id is a
+/// problem located by line and column.
+fn compile_suggest(
+    col: &mut Collector,
+    def: &SuggestDef,
+    topics: &[Topic],
+    file: Option<&SourceFile>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for id in &def.topics {
+        let at = file.map_or(String::new(), |f| line_column(&f.text, id.span().start));
+        match topics.iter().position(|t| t.id == *id.get_ref()) {
+            Some(t) if out.contains(&t) => {
+                col.add(
+                    "bot.toml",
+                    Some(&at),
+                    format!("suggest.topics: \"{}\" is listed twice", id.get_ref()),
+                );
+            }
+            Some(t) => out.push(t),
+            None => col.add(
+                "bot.toml",
+                Some(&at),
+                format!(
+                    "suggest.topics: no topic \"{}\" (give a topic id from topics/)",
+                    id.get_ref()
+                ),
+            ),
+        }
+    }
+    out
+}
+
+/// "line L, column C" (both from 1) of a byte offset in a file.
+pub fn line_column(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
 }
 
 /// Kinds of problem in their order, the fallback (no words) moved last; its

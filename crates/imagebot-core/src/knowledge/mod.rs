@@ -4,6 +4,7 @@
 //! files.
 
 mod load;
+pub mod punct;
 pub mod schema;
 
 pub use load::{builtin_files, read_dir_files, SourceFile};
@@ -285,6 +286,9 @@ pub struct Knowledge {
     pub literals: Vec<String>,
     /// Kinds of problem, most specific first; the last is the fallback.
     pub problem_kinds: Vec<ProblemKind>,
+    /// The curated topics (by number) to offer when nothing better is known,
+    /// most asked first (`bot.toml` `[suggest]`).
+    pub suggested: Vec<usize>,
 }
 
 /// One problem found in a knowledge folder.
@@ -329,6 +333,14 @@ impl fmt::Display for KnowledgeError {
 }
 
 impl Knowledge {
+    /// Topics to offer when nothing better is known: the curated ones, most
+    /// asked first, then every other topic in file order (so three places
+    /// can always be filled).
+    pub fn fallback_topics(&self) -> impl Iterator<Item = usize> + '_ {
+        let rest = (0..self.topics.len()).filter(|t| !self.suggested.contains(t));
+        self.suggested.iter().copied().chain(rest)
+    }
+
     /// The knowledge built into the binary.
     pub fn builtin() -> Result<Knowledge, KnowledgeError> {
         load::compile(&builtin_files())

@@ -2,8 +2,10 @@
 //! struct denies unknown fields, so a misspelt key is an error with its line
 //! and column instead of a silently ignored setting.
 
+use crate::hant::{convert, Standard};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// The attributes a type's policy has, one per column or table of the FAQ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -54,15 +56,51 @@ pub enum Veto {
     Decline,
 }
 
-/// A text in both languages.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// A text in both languages; its Traditional forms are converted from the
+/// Chinese on first use and kept, so a Traditional reply costs a conversion
+/// once per text, not once per reply.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     /// The Chinese (Simplified) text.
     pub zh: String,
     /// The English text.
     pub en: String,
+    #[serde(skip)]
+    taiwan: OnceLock<String>,
+    #[serde(skip)]
+    hong_kong: OnceLock<String>,
 }
+
+impl Text {
+    /// A text from its Chinese and English.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            zh: zh.into(),
+            en: en.into(),
+            ..Text::default()
+        }
+    }
+
+    /// The Chinese in a Traditional standard (converted once).
+    pub fn traditional(&self, standard: Standard) -> &str {
+        let cell = match standard {
+            Standard::Taiwan => &self.taiwan,
+            Standard::HongKong => &self.hong_kong,
+        };
+        cell.get_or_init(|| convert(&self.zh, standard))
+    }
+}
+
+/// Two texts are equal when their Chinese and English are (the kept
+/// conversions follow from the Chinese).
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.zh == other.zh && self.en == other.en
+    }
+}
+
+impl Eq for Text {}
 
 /// `lexicon.toml`.
 #[derive(Debug, Deserialize)]
@@ -222,6 +260,20 @@ pub struct VendorDef {
 pub struct BotFile {
     /// `[messages]`: what the bot says outside FAQ answers.
     pub messages: Messages,
+    /// `[suggest]`: the questions offered when nothing better is known.
+    #[serde(default)]
+    pub suggest: SuggestDef,
+}
+
+/// `[suggest]` in `bot.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestDef {
+    /// Topic ids, most asked first: offered with the greeting, Telegram's
+    /// `/start`, and after a decline or an unsure reply when no closer topic
+    /// fills the three places. With their place in the file, for `check`.
+    #[serde(default)]
+    pub topics: Vec<toml::Spanned<String>>,
 }
 
 /// What the bot says outside FAQ answers.

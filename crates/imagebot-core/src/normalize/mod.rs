@@ -5,7 +5,7 @@
 
 mod zh;
 
-pub use zh::{has_traditional, to_simplified_char, to_traditional};
+pub use zh::{has_traditional, to_simplified_char};
 
 /// Messages are cut to this many characters before matching: a FAQ question
 /// is short, and the cap keeps the cost of any input bounded.

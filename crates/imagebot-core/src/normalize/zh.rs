@@ -1,13 +1,13 @@
-//! Traditional <-> Simplified Chinese, one character at a time, from tables
-//! derived from OpenCC (Apache-2.0; see OPENCC-NOTICE.md). Character tables
-//! are enough for matching: both the query and the knowledge go through the
-//! same mapping.
+//! Traditional -> Simplified Chinese, one character at a time, from a table
+//! derived from OpenCC (Apache-2.0; see OPENCC-NOTICE.md), for matching only:
+//! both the query and the knowledge go through the same mapping, and one
+//! character to one keeps a map back to what was typed. Replies in
+//! Traditional are converted at phrase level by [`crate::hant`].
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 
 static T2S: LazyLock<HashMap<char, char>> = LazyLock::new(|| parse(include_str!("t2s.txt")));
-static S2T: LazyLock<HashMap<char, char>> = LazyLock::new(|| parse(include_str!("s2t.txt")));
 
 fn parse(table: &str) -> HashMap<char, char> {
     table
@@ -34,19 +34,6 @@ pub fn has_traditional(text: &str) -> bool {
     text.chars().any(|c| to_simplified_char(c) != c)
 }
 
-/// Simplified text to Traditional, for replying in the script of the question.
-pub fn to_traditional(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if (c as u32) < 0x3400 {
-                c
-            } else {
-                S2T.get(&c).copied().unwrap_or(c)
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,7 +50,6 @@ mod tests {
             let got: String = t.chars().map(to_simplified_char).collect();
             assert_eq!(got, s);
         }
-        assert_eq!(to_traditional("镜像如何计费"), "鏡像如何計費");
         assert!(has_traditional("共享鏡像"));
         assert!(!has_traditional("共享镜像"));
     }
