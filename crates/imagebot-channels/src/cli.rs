@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use imagebot_core::check::check_dir;
 use imagebot_core::eval::{load_cases, run_cases, Report};
 use imagebot_core::labels::LABELS;
-use imagebot_core::reply::{Lang, Reply};
+use imagebot_core::reply::Reply;
 use imagebot_core::{answer, answer_explained, Assistant, Conversation};
 use imagebot_records::Recorder;
 use std::io::{self, BufRead, Write};
