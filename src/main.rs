@@ -161,6 +161,11 @@ enum Command {
         /// line this often says how many there were.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = http::parse_duration)]
         refusal_log_every: std::time::Duration,
+        /// A site whose pages may embed the chat widget (`/widget.js`), as
+        /// scheme://host[:port], e.g. https://shop.example.com; repeat for
+        /// more. Default: none, no site may. `*` is refused on purpose.
+        #[arg(long = "embed-origin", value_name = "ORIGIN", value_parser = http::embed::parse_origin)]
+        embed_origin: Vec<http::embed::EmbedOrigin>,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -277,6 +282,7 @@ fn run(args: Args, loaded: &config::Loaded, matches: &clap::ArgMatches) -> Resul
             max_connections,
             trust_proxy,
             refusal_log_every,
+            embed_origin,
             live,
         } => {
             let kb = load(&args.knowledge)?;
@@ -298,6 +304,7 @@ fn run(args: Args, loaded: &config::Loaded, matches: &clap::ArgMatches) -> Resul
                 max_sessions_per_client: max_sessions_per_client as usize,
                 trust_proxy,
                 refusal_summary: refusal_log_every,
+                embed_origins: embed_origin,
             };
             http::run(kb, opts)?;
             Ok(ExitCode::SUCCESS)

@@ -970,6 +970,7 @@ async fn openapi_describes_what_the_server_does() {
         "/openapi.json",
         "/static/app.js",
         "/static/app.css",
+        "/widget.js",
     ] {
         assert!(paths.contains_key(served), "{served} undocumented");
     }
@@ -1565,4 +1566,156 @@ async fn one_address_cannot_evict_everyone_elses_sessions() {
     assert_eq!(v["topic"], "image-billing");
     let m = metrics(&s).await;
     assert!(sample(&m, "imagebot_sessions") <= 6.0, "{m}");
+}
+
+// ---- The embeddable widget: CORS for the --embed-origin sites only ----
+
+/// A request from a page of `origin`; its status and headers.
+async fn from_origin(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    origin: &str,
+) -> reqwest::Response {
+    let mut req = client()
+        .request(method.clone(), s.url(path))
+        .header("origin", origin);
+    if method == reqwest::Method::OPTIONS {
+        req = req
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type");
+    } else if method == reqwest::Method::POST {
+        req = req
+            .header("content-type", "application/json")
+            .body(json!({"message": "共享镜像要付费吗？"}).to_string());
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn only_the_embed_origins_may_call_the_api_cross_origin() {
+    let shop = "https://shop.example.com";
+    let s = Server::start(&[
+        "--embed-origin",
+        "https://Shop.Example.com/",
+        "--embed-origin",
+        "http://localhost:8000",
+    ]);
+    // The preflight of the widget's POST, and the POST and GET themselves.
+    let res = from_origin(&s, reqwest::Method::OPTIONS, "/v1/answer", shop).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(header(&res, "access-control-allow-origin"), shop);
+    assert!(header(&res, "access-control-allow-methods").contains("POST"));
+    assert!(header(&res, "access-control-allow-headers").contains("content-type"));
+    assert!(
+        header(&res, "vary").contains("origin"),
+        "{:?}",
+        res.headers()
+    );
+    assert_eq!(header(&res, "access-control-allow-credentials"), "");
+    let res = from_origin(&s, reqwest::Method::POST, "/v1/answer", shop).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(header(&res, "access-control-allow-origin"), shop);
+    assert!(header(&res, "vary").contains("origin"));
+    let res = from_origin(
+        &s,
+        reqwest::Method::GET,
+        "/v1/topics",
+        "http://localhost:8000",
+    )
+    .await;
+    assert_eq!(
+        header(&res, "access-control-allow-origin"),
+        "http://localhost:8000"
+    );
+
+    // Any other origin (another host, scheme or port): no CORS header, so
+    // the browser keeps the answer from the page.
+    for other in [
+        "https://evil.example.com",
+        "http://shop.example.com",
+        "https://shop.example.com:8443",
+        "http://localhost:8001",
+        "null",
+    ] {
+        for (method, path) in [
+            (reqwest::Method::OPTIONS, "/v1/answer"),
+            (reqwest::Method::POST, "/v1/answer"),
+            (reqwest::Method::GET, "/v1/topics"),
+        ] {
+            let res = from_origin(&s, method.clone(), path, other).await;
+            assert_eq!(
+                header(&res, "access-control-allow-origin"),
+                "",
+                "{other} {method} {path}"
+            );
+        }
+    }
+
+    // Everything else keeps its headers: the page may not be framed, and
+    // nothing but the API speaks CORS.
+    let res = from_origin(&s, reqwest::Method::GET, "/", shop).await;
+    assert!(header(&res, "content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(header(&res, "access-control-allow-origin"), "");
+    for path in ["/healthz", "/metrics", "/static/app.js"] {
+        let res = from_origin(&s, reqwest::Method::GET, path, shop).await;
+        assert_eq!(header(&res, "access-control-allow-origin"), "", "{path}");
+    }
+    // The widget script itself loads from anywhere (it is a <script>).
+    let (status, ct, js) = get(&s, "/widget.js").await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "text/javascript; charset=utf-8")
+    );
+    assert!(js.contains("attachShadow") && js.contains("/v1/answer"));
+    assert!(js.contains("prefers-color-scheme: dark"));
+}
+
+#[tokio::test]
+async fn without_embed_origins_no_site_may() {
+    let s = Server::start(&[]);
+    let res = from_origin(
+        &s,
+        reqwest::Method::OPTIONS,
+        "/v1/answer",
+        "https://shop.example.com",
+    )
+    .await;
+    // No preflight answered: OPTIONS is not a method of the API.
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(header(&res, "access-control-allow-origin"), "");
+    let res = from_origin(
+        &s,
+        reqwest::Method::POST,
+        "/v1/answer",
+        "https://shop.example.com",
+    )
+    .await;
+    assert_eq!(header(&res, "access-control-allow-origin"), "");
+    assert_eq!(header(&res, "vary"), "");
+    let (status, _, _) = get(&s, "/widget.js").await;
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn bad_embed_origins_are_refused_with_the_reason() {
+    for (origin, why) in [
+        ("*", "`*` is not accepted: it would let every web site"),
+        ("https://*.example.com", "`*` is not accepted"),
+        (
+            "shop.example.com",
+            "is not an origin: write scheme://host[:port]",
+        ),
+        ("ftp://shop.example.com", "the scheme must be http or https"),
+        ("https://shop.example.com/chat", "without a path"),
+        ("https://shop.example.com?x=1", "without a path"),
+    ] {
+        let out = common::run(&["serve", "--embed-origin", origin, "--no-record"], "");
+        assert_eq!(out.status.code(), Some(2), "{origin}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--embed-origin") && err.contains(why),
+            "{origin}: {err}"
+        );
+    }
 }

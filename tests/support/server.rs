@@ -22,8 +22,17 @@ impl Server {
         Server::start_under(&[], extra)
     }
 
+    /// Starts the server on a given address (to start it again on the same one).
+    pub fn start_on(addr: &str, extra: &[&str]) -> Server {
+        Server::spawn(&[], addr, extra)
+    }
+
     /// Starts the server under a wrapper command (`prlimit --nofile=…`).
     pub fn start_under(wrapper: &[&str], extra: &[&str]) -> Server {
+        Server::spawn(wrapper, "127.0.0.1:0", extra)
+    }
+
+    fn spawn(wrapper: &[&str], addr: &str, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("triage.db");
         let bin = env!("CARGO_BIN_EXE_imagebot");
@@ -36,7 +45,7 @@ impl Server {
             None => Command::new(bin),
         };
         let mut child = cmd
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", addr])
             .arg("--db")
             .arg(&db)
             .args(extra)

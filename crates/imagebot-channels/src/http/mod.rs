@@ -9,6 +9,7 @@
 //! | `GET /metrics` | OpenMetrics text (prometheus-client) |
 //! | `GET /openapi.json` | the OpenAPI description of all of this |
 //! | `GET /` | the web chat page (and its `/static/` files) |
+//! | `GET /widget.js` | the chat as a widget for other sites ([`embed`]) |
 //!
 //! Errors are JSON, `{"error": CODE, "message": TEXT}`, with the status that
 //! fits. Sessions live in memory, expire when idle and are capped
@@ -23,6 +24,7 @@
 
 pub mod client;
 pub mod conn;
+pub mod embed;
 pub mod metrics;
 pub mod sessions;
 
@@ -72,7 +74,8 @@ pub const MAX_URI: usize = 8 * 1024;
 pub const MAX_HEADERS: usize = 32 * 1024;
 
 const PAGE_HTML: &str = include_str!("page/index.html");
-const PAGE_JS: &str = include_str!("page/app.js");
+/// The chat (shared with the widget) and the page's start.
+const PAGE_JS: &str = concat!(include_str!("page/chat.js"), include_str!("page/app.js"));
 const PAGE_CSS: &str = include_str!("page/app.css");
 /// The OpenAPI description, kept true by `tests/http.rs`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -118,6 +121,8 @@ pub struct ServeOptions {
     pub trust_proxy: Option<IpAddr>,
     /// How often refused requests are summed up in the info log.
     pub refusal_summary: Duration,
+    /// The sites whose pages may embed the chat widget (`--embed-origin`).
+    pub embed_origins: Vec<embed::EmbedOrigin>,
 }
 
 impl Default for ServeOptions {
@@ -144,6 +149,7 @@ impl Default for ServeOptions {
             max_sessions_per_client: DEFAULT_SESSIONS_PER_CLIENT,
             trust_proxy: None,
             refusal_summary: REFUSAL_SUMMARY,
+            embed_origins: Vec::new(),
         }
     }
 }
@@ -170,6 +176,8 @@ pub struct Shared {
     pub refused_since_summary: std::sync::atomic::AtomicU64,
     /// How often that summary is written.
     pub refusal_summary: Duration,
+    /// The sites whose pages may embed the widget.
+    pub embed_origins: Vec<embed::EmbedOrigin>,
 }
 
 /// The rate limits of `POST /v1/answer`: per session (keyed by a keyed hash
@@ -257,6 +265,7 @@ impl AppState {
             conns: Arc::default(),
             refused_since_summary: Default::default(),
             refusal_summary: opts.refusal_summary,
+            embed_origins: opts.embed_origins.clone(),
         }))
     }
 }
@@ -339,12 +348,21 @@ fn topics_json(kb: &Assistant) -> String {
 /// The router: every route, the JSON 404 and 405, the body limit, panics
 /// turned into 500, and the request log and metrics around all of it.
 pub fn router(state: AppState) -> Router {
+    // The widget's calls: cross-origin for the listed sites only.
+    let (mut answer, mut topics) = (post(answer_route), get(topics));
+    if let Some(cors) = embed::cors(&state.0.embed_origins) {
+        // The layer answers every OPTIONS (a preflight) itself; the method
+        // only has to be routed, or the 405 fallback would take it first.
+        answer = answer.options(preflight).layer(cors.clone());
+        topics = topics.options(preflight).layer(cors);
+    }
     Router::new()
         .route("/", get(page))
         .route("/static/app.js", get(page_js))
         .route("/static/app.css", get(page_css))
-        .route("/v1/answer", post(answer_route))
-        .route("/v1/topics", get(topics))
+        .route("/widget.js", get(embed::widget_js))
+        .route("/v1/answer", answer)
+        .route("/v1/topics", topics)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_route))
         .route("/openapi.json", get(openapi))
@@ -527,6 +545,11 @@ struct ReplyLog {
     image_type: Option<String>,
     route: Option<&'static str>,
     kind: &'static str,
+}
+
+/// Never reached: the CORS layer in front answers preflights.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn not_found() -> ApiError {
@@ -993,6 +1016,7 @@ pub fn run(kb: Assistant, opts: ServeOptions) -> anyhow::Result<()> {
             body_timeout_secs = opts.body_timeout.as_secs_f64(),
             max_sessions_per_client = opts.max_sessions_per_client,
             trust_proxy = %opts.trust_proxy.map_or_else(off, |a| a.to_string()),
+            embed_origins = %opts.embed_origins.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" "),
             "serving"
         );
         {
