@@ -189,7 +189,11 @@ pub fn chat(kb: &Assistant, rec: Option<&Recorder>, history: Option<PathBuf>) ->
         if input.piped() {
             writeln!(out, "> {question}")?;
         }
-        writeln!(out, "{}\n", render_plain(&reply))?;
+        writeln!(out, "{}", render_plain(&reply))?;
+        if !input.piped() {
+            // Air before the next prompt; piped output stays one block a turn.
+            writeln!(out)?;
+        }
         out.flush()?;
         last = Some(reply);
     }
