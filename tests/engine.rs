@@ -483,11 +483,17 @@ fn english_has_no_full_width_punctuation() {
             for r in talk(&turns) {
                 replies += 1;
                 let shown = [r.text.as_str(), r.ticket_draft.as_deref().unwrap_or("")];
-                for s in shown.into_iter().chain(r.suggestions.iter().map(String::as_str)) {
+                for s in shown
+                    .into_iter()
+                    .chain(r.suggestions.iter().map(String::as_str))
+                {
                     assert_eq!(fullwidth_in_english(s), None, "{turns:?}: {s}");
                 }
             }
         }
     }
-    assert!(replies > 50, "the labelled sets' English replies were swept");
+    assert!(
+        replies > 50,
+        "the labelled sets' English replies were swept"
+    );
 }
