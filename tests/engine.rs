@@ -422,3 +422,78 @@ fn neighbouring_server_questions_are_declined_even_with_an_image_word() {
     let r = ask("在云市场订阅的 GNOME 桌面镜像，开机后 ssh 连不上");
     assert_eq!(r.route.as_ref().map(|r| r.kind()), Some("vendor"));
 }
+
+/// English without Chinese (full-width) punctuation: every English text the
+/// knowledge holds, and the English replies of the labelled sets (text,
+/// suggestions, ticket draft), by the engine's own rule (a full-width mark
+/// only inside quoted Chinese).
+#[test]
+fn english_has_no_full_width_punctuation() {
+    use imagebot_core::knowledge::punct::fullwidth_in_english;
+    use imagebot_core::knowledge::Text;
+    let kb = &KB.kb;
+    let m = &kb.messages;
+    let mut texts: Vec<&Text> = vec![
+        &m.decline,
+        &m.unsure,
+        &m.mirror,
+        &m.gap,
+        &m.greeting,
+        &m.thanks,
+        &m.identity,
+        &m.empty,
+        &m.clarify,
+        &m.compare_intro,
+        &m.also,
+        &kb.routes.ticket_label,
+        &kb.routes.vendor_text,
+    ];
+    for t in &kb.topics {
+        texts.extend([&t.question, &t.answer]);
+        texts.extend(t.by_type.iter().flatten());
+        texts.extend(t.also.iter().map(|(_, label)| label));
+    }
+    for ty in &kb.types {
+        texts.push(&ty.name);
+        texts.extend(ty.cells.iter().flatten());
+        texts.extend(ty.gaps.iter().flatten());
+    }
+    texts.extend(kb.gaps.iter().map(|g| &g.name));
+    texts.extend(kb.problem_kinds.iter().map(|k| &k.label));
+    for t in &texts {
+        assert_eq!(fullwidth_in_english(&t.en), None, "{:?}", t.en);
+    }
+    let mut replies = 0;
+    for file in [
+        "/work/shared/eval/dev.jsonl",
+        "/work/shared/eval/released-1.jsonl",
+        "tests/data/blind4.jsonl",
+    ] {
+        let Ok(cases) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for line in cases.lines().filter(|l| l.contains("\"lang\": \"en\"")) {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let turns: Vec<&str> = case["turns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap())
+                .collect();
+            for r in talk(&turns) {
+                replies += 1;
+                let shown = [r.text.as_str(), r.ticket_draft.as_deref().unwrap_or("")];
+                for s in shown
+                    .into_iter()
+                    .chain(r.suggestions.iter().map(String::as_str))
+                {
+                    assert_eq!(fullwidth_in_english(s), None, "{turns:?}: {s}");
+                }
+            }
+        }
+    }
+    assert!(
+        replies > 50,
+        "the labelled sets' English replies were swept"
+    );
+}

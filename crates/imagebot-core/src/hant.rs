@@ -17,11 +17,17 @@ pub enum Standard {
     HongKong,
 }
 
-/// Product terms written as the product writes them in Traditional, whatever
-/// the standard: Taiwan phrases would turn 镜像 into 映象, 实例 into 例項 and
-/// 类型 into 型別 (a programming word), which is neither the console's word
-/// nor the customer's own (the question said 鏡像).
-const PRODUCT_TERMS: [(&str, &str); 3] = [("镜像", "鏡像"), ("实例", "實例"), ("类型", "類型")];
+/// Product terms written as the product writes them in Traditional
+/// (Simplified, Taiwan, Hong Kong): Taiwan phrases would turn 镜像 into 映象,
+/// 实例 into 例項 and 类型 into 型別 (a programming word), which is neither the
+/// console's word nor the customer's own (the question said 鏡像); and
+/// OpenCC reads 有云 as "it is said", leaving 已有云服务器 with 云.
+const PRODUCT_TERMS: [(&str, &str, &str); 4] = [
+    ("镜像", "鏡像", "鏡像"),
+    ("实例", "實例", "實例"),
+    ("类型", "類型", "類型"),
+    ("云服务器", "雲伺服器", "雲服務器"),
+];
 
 /// Built once: building a converter parses its embedded dictionaries.
 static TAIWAN: LazyLock<Option<OpenCC>> =
@@ -45,9 +51,12 @@ pub fn convert(text: &str, standard: Standard) -> String {
     }
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut rest = text;
-    while let Some((at, (simplified, traditional))) = next_term(rest) {
+    while let Some((at, (simplified, taiwan, hong_kong))) = next_term(rest) {
         out.push_str(&converter.convert(&rest[..at]));
-        out.push_str(traditional);
+        out.push_str(match standard {
+            Standard::Taiwan => taiwan,
+            Standard::HongKong => hong_kong,
+        });
         rest = &rest[at + simplified.len()..];
     }
     out.push_str(&converter.convert(rest));
@@ -55,7 +64,7 @@ pub fn convert(text: &str, standard: Standard) -> String {
 }
 
 /// The first product term in a text: its byte offset and the term.
-fn next_term(text: &str) -> Option<(usize, (&'static str, &'static str))> {
+fn next_term(text: &str) -> Option<(usize, (&'static str, &'static str, &'static str))> {
     PRODUCT_TERMS
         .iter()
         .filter_map(|&term| text.find(term.0).map(|at| (at, term)))
@@ -102,6 +111,8 @@ mod tests {
             ("自定义镜像", Tw, "自定義鏡像"),
             ("复制镜像", Tw, "複製鏡像"),
             ("镜像类型", Tw, "鏡像類型"),
+            ("对已有云服务器重装系统", Tw, "對已有雲伺服器重灌系統"),
+            ("对已有云服务器重装系统", Hk, "對已有雲服務器重裝系統"),
             ("软件", Tw, "軟體"),
             ("软件", Hk, "軟件"),
             ("服务器", Tw, "伺服器"),

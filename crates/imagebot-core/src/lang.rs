@@ -75,10 +75,13 @@ impl Lang {
     /// style), else Latin letters make it English, else Chinese.
     pub fn detect(norm: &Normalized, message: &str) -> Lang {
         if norm.han {
-            match (norm.traditional, is_hong_kong_style(message)) {
-                (false, _) => Lang::Zh,
-                (true, false) => Lang::ZhHant,
-                (true, true) => Lang::ZhHk,
+            // Hong Kong style is looked for only in Traditional messages.
+            if !norm.traditional {
+                Lang::Zh
+            } else if is_hong_kong_style(message) {
+                Lang::ZhHk
+            } else {
+                Lang::ZhHant
             }
         } else if message.chars().any(|c| c.is_ascii_alphabetic()) {
             Lang::En
