@@ -1483,9 +1483,18 @@ async fn refusals_are_summed_up_not_logged_one_by_one() {
     assert_eq!(summed, 50, "the summaries count every refusal: {log}");
     // At most one summary a second (however slow a busy machine made the
     // 50 requests), and far fewer lines than refusals.
-    let summaries = log.lines().filter(|l| l.contains("rate limits refused")).count() as u64;
-    assert!(summaries <= took + 3, "{summaries} summaries in {took} s: {log}");
-    assert!((log.lines().count() as u64) < summaries + 10 && summaries < 50, "{log}");
+    let summaries = log
+        .lines()
+        .filter(|l| l.contains("rate limits refused"))
+        .count() as u64;
+    assert!(
+        summaries <= took + 3,
+        "{summaries} summaries in {took} s: {log}"
+    );
+    assert!(
+        (log.lines().count() as u64) < summaries + 10 && summaries < 50,
+        "{log}"
+    );
 }
 
 /// Schemathesis (from PyPI; `.ci/run` installs it) generates requests from

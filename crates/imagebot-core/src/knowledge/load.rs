@@ -1,5 +1,6 @@
 //! Reading knowledge files and compiling them, collecting every problem.
 
+use super::position::line_column;
 use super::punct::fullwidth_in_en_values;
 use super::schema::{
     BotFile, ConceptDef, LexiconFile, ProblemKindDef, RoutesFile, RuleDef, SuggestDef, Text,
@@ -277,14 +278,6 @@ fn compile_suggest(
         }
     }
     out
-}
-
-/// "line L, column C" (both from 1) of a byte offset in a file.
-pub fn line_column(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}")
 }
 
 /// Kinds of problem in their order, the fallback (no words) moved last; its

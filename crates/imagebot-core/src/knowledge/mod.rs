@@ -4,6 +4,7 @@
 //! files.
 
 mod load;
+mod position;
 pub mod punct;
 pub mod schema;
 

@@ -3,7 +3,7 @@
 //! is allowed only inside Chinese, next to a Chinese character (a quoted
 //! 「镜像类型」 keeps its own marks).
 
-use super::load::line_column;
+use super::position::line_column;
 use crate::normalize::is_han;
 use regex::Regex;
 use std::sync::LazyLock;
