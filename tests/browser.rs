@@ -305,7 +305,16 @@ async fn dark_mode_and_a_traditional_reply() {
         js(c, "return document.documentElement.lang;").await,
         "zh-Hant"
     );
-    // The user's own bubble is marked like its reply; our labels stay Simplified.
+    // The page's own labels in that reply are Traditional too.
+    assert_eq!(
+        js(
+            c,
+            "var b = Array.from(document.querySelectorAll('.row.bot')).pop(); return b.textContent.includes('您還可以問') && !b.textContent.includes('您还可以问');"
+        )
+        .await,
+        true
+    );
+    // The user's own bubble is marked like its reply.
     assert_eq!(
         js(
             c,

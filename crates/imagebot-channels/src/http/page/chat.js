@@ -31,6 +31,8 @@ function mountChat(root, opts) {
       vendorLabel: "联系镜像服务商",
       vendorWhere: "在镜像产品页面",
       vendorFallback: "必要时联系云市场客服",
+      colon: "：",
+      semicolon: "；",
       draft: "工单草稿（可复制后粘贴到工单里）",
       copy: "复制",
       copied: "已复制",
@@ -59,6 +61,8 @@ function mountChat(root, opts) {
       vendorLabel: "Contact the image's vendor",
       vendorWhere: "on the image's product page",
       vendorFallback: "if needed, marketplace customer service",
+      colon: ": ",
+      semicolon: "; ",
       draft: "Ticket draft (copy it into your ticket)",
       copy: "Copy",
       copied: "Copied",
@@ -72,6 +76,21 @@ function mountChat(root, opts) {
       channels: {}
     }
   };
+  // The labels inside a Traditional reply, in Taiwan standard (OpenCC
+  // s2twp of the Chinese ones, as the server converts its own texts).
+  UI.zhHant = Object.assign({}, UI.zh, {
+    more: "您還可以問：",
+    choose: "請選擇鏡像類型：",
+    ticket: "提交工單",
+    ticketLabel: "需要人工處理？",
+    vendorLabel: "聯絡鏡像服務商",
+    vendorWhere: "在鏡像產品頁面",
+    vendorFallback: "必要時聯絡雲市場客服",
+    draft: "工單草稿（可複製後貼上到工單裡）",
+    copy: "複製",
+    copied: "已複製",
+    channels: { "online service": "線上客服", phone: "電話", email: "郵件" }
+  });
   var STARTERS = ["what-is-image", "image-types", "image-billing", "image-trouble"];
   // BCP 47 tags for the reply languages the server names.
   var LANG_TAGS = { zh: "zh-Hans", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "zh-tw": "zh-TW", "zh-hk": "zh-HK", en: "en" };
@@ -210,8 +229,8 @@ function mountChat(root, opts) {
   }
 
   // Labels of our own (Simplified or English) inside a reply of another script.
-  function uiFor(lang) { return lang === "en" ? UI.en : UI.zh; }
-  function uiTag(lang) { return lang === "en" ? "en" : "zh-Hans"; }
+  function uiFor(lang) { return lang === "en" ? UI.en : lang === "zh-hant" ? UI.zhHant : UI.zh; }
+  function uiTag(lang) { return lang === "en" ? "en" : lang === "zh-hant" ? "zh-Hant" : "zh-Hans"; }
 
   function renderRoute(route, lang, bubble) {
     if (!route) return;
@@ -228,7 +247,7 @@ function mountChat(root, opts) {
     } else if (route.kind === "vendor") {
       box.appendChild(el("span", "label", ui.vendorLabel));
       var ch = (route.channels || []).map(function (c) { return ui.channels[c] || c; });
-      box.appendChild(el("span", null, ui.vendorWhere + "：" + ch.join(" / ") + "；" + ui.vendorFallback));
+      box.appendChild(el("span", null, ui.vendorWhere + ui.colon + ch.join(" / ") + ui.semicolon + ui.vendorFallback));
     } else if (route.kind === "clarify") {
       bubble.appendChild(choices(ui.choose, (route.options || []).map(function (id) {
         var name = typeLabel(id, lang);
