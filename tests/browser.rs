@@ -306,13 +306,15 @@ async fn dark_mode_and_a_traditional_reply() {
         "zh-Hant"
     );
     // The page's own labels in that reply are Traditional too.
-    assert_eq!(
-        js(
-            c,
-            "var b = Array.from(document.querySelectorAll('.row.bot')).pop(); return b.textContent.includes('您還可以問') && !b.textContent.includes('您还可以问');"
-        )
-        .await,
-        true
+    let labels = js(
+        c,
+        "var b = Array.from(document.querySelectorAll('.row.bot')).pop(); return b.textContent;",
+    )
+    .await;
+    let labels = labels.as_str().unwrap_or_default();
+    assert!(
+        labels.contains("您還可以問") && !labels.contains("您还可以问"),
+        "{labels}"
     );
     // The user's own bubble is marked like its reply.
     assert_eq!(
