@@ -38,7 +38,7 @@ pub fn configurable(arg: &Arg) -> Option<&str> {
 }
 
 pub fn apply(command: Command, file: Option<File>) -> Result<Loaded, ConfigError> {
-    let mut command = with_env(command);
+    let mut command = every_command(command, &with_env);
     let mut from_file = Vec::new();
     if let Some(file) = &file {
         for s in &file.settings {
@@ -64,7 +64,7 @@ pub fn apply(command: Command, file: Option<File>) -> Result<Loaded, ConfigError
     })
 }
 
-/// Every configurable flag of every command, with its variable.
+/// Every configurable flag of one command, with its variable.
 fn with_env(mut cmd: Command) -> Command {
     let ids: Vec<(clap::Id, String, bool)> = cmd
         .get_arguments()
@@ -88,12 +88,18 @@ fn with_env(mut cmd: Command) -> Command {
             }
         });
     }
+    cmd
+}
+
+/// `f` applied to a command and to every subcommand under it.
+pub fn every_command(cmd: Command, f: &dyn Fn(Command) -> Command) -> Command {
+    let mut cmd = f(cmd);
     let names: Vec<String> = cmd
         .get_subcommands()
         .map(|s| s.get_name().to_string())
         .collect();
     for name in names {
-        cmd = cmd.mut_subcommand(name, with_env);
+        cmd = cmd.mut_subcommand(name, |sub| every_command(sub, f));
     }
     cmd
 }

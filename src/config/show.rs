@@ -5,7 +5,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Command};
 use std::io::{self, Write};
 
-use super::apply::{configurable, env_name, is_secret, SECRET_ENV};
+use super::apply::{configurable, env_name, every_command, is_secret, SECRET_ENV};
 use super::Loaded;
 
 /// Prints every section's settings. `root` holds what the command line
@@ -51,7 +51,7 @@ fn walk(loaded: &Loaded, cmd: &Command, path: Vec<String>, out: &mut dyn Write) 
         let argv = std::iter::once("imagebot".to_string()).chain(path.iter().cloned());
         // Parsed as if run bare: required arguments and subcommands are
         // relaxed, since only the flags' values are wanted.
-        if let Ok(m) = relaxed(loaded.command.clone()).try_get_matches_from(argv) {
+        if let Ok(m) = every_command(loaded.command.clone(), &relaxed).try_get_matches_from(argv) {
             let mut m = &m;
             for name in &path {
                 m = match m.subcommand_matches(name) {
@@ -83,13 +83,6 @@ fn relaxed(cmd: Command) -> Command {
     let mut cmd = cmd.subcommand_required(false).arg_required_else_help(false);
     for id in ids {
         cmd = cmd.mut_arg(id, |a| a.required(false));
-    }
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for n in names {
-        cmd = cmd.mut_subcommand(n, relaxed);
     }
     cmd
 }
